@@ -10,6 +10,7 @@
 //!   and as plain columns;
 //! - [`resample`]: N-minute bars anchored to the session, never spanning the daily break;
 //! - [`columns`]: reading and writing Arrow columns (nulls <-> NaN);
+//! - [`reference`]: finding the reference data and goldens in tests;
 //! - [`contracts`]: the column names of tables passed between stages (labels, splits,
 //!   datasets, predictions).
 
@@ -18,6 +19,7 @@ pub mod calendar;
 pub mod columns;
 pub mod contracts;
 pub mod instrument;
+pub mod reference;
 pub mod resample;
 
 pub use bars::Bars;

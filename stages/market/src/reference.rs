@@ -1,0 +1,39 @@
+//! Locating `shared/reference/` (real market data and golden outputs) for tests.
+//!
+//! The folder sits beside the checkout (`../shared/reference`), which a user's fresh
+//! clone does not have: tests that need it call [`dir`] and skip with a printed notice
+//! when it is absent, unless the `CI` environment variable is set, in which case its
+//! absence is a failure (CI must check everything).
+
+use std::path::{Path, PathBuf};
+
+/// Overrides where the reference folder is.
+pub const REFERENCE_DIR_ENV: &str = "MLFACTORY_REFERENCE_DIR";
+
+/// The reference folder: `$MLFACTORY_REFERENCE_DIR`, else the first `shared/reference`
+/// found beside an ancestor of `start` (pass `env!("CARGO_MANIFEST_DIR")`).
+pub fn find(start: &Path) -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os(REFERENCE_DIR_ENV) {
+        let dir = PathBuf::from(dir);
+        return dir.is_dir().then_some(dir);
+    }
+    start.ancestors().map(|a| a.join("shared").join("reference")).find(|p| p.is_dir())
+}
+
+/// The reference folder for a test named `test`, or `None` (with a notice on stderr)
+/// when it is absent outside CI.
+///
+/// # Panics
+/// When the folder is absent and `CI` is set.
+pub fn dir(start: &Path, test: &str) -> Option<PathBuf> {
+    match find(start) {
+        Some(d) => Some(d),
+        None if std::env::var_os("CI").is_some() => {
+            panic!("{test}: shared/reference not found (set {REFERENCE_DIR_ENV}); CI must run every reference test")
+        }
+        None => {
+            eprintln!("note: skipping {test}: shared/reference not found beside the checkout (set {REFERENCE_DIR_ENV} to run it)");
+            None
+        }
+    }
+}
