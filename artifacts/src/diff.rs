@@ -87,12 +87,7 @@ fn diff_numeric(a: &ArrayRef, b: &ArrayRef, tolerance: f64) -> Option<(u64, Opti
 /// Compares `a` with `b`. `tolerance` applies to numeric cells.
 pub fn diff_tables(a: &RecordBatch, b: &RecordBatch, tolerance: f64) -> TableDiff {
     let (sa, sb) = (a.schema(), b.schema());
-    let added_columns = sb
-        .fields()
-        .iter()
-        .filter(|f| sa.field_with_name(f.name()).is_err())
-        .map(|f| f.name().clone())
-        .collect();
+    let added_columns = sb.fields().iter().filter(|f| sa.field_with_name(f.name()).is_err()).map(|f| f.name().clone()).collect();
     let mut removed_columns = Vec::new();
     let mut retyped_columns = Vec::new();
     let mut columns = Vec::new();
@@ -117,14 +112,7 @@ pub fn diff_tables(a: &RecordBatch, b: &RecordBatch, tolerance: f64) -> TableDif
         };
         columns.push(ColumnDiff { name: field.name().clone(), changed_cells, max_abs_diff });
     }
-    TableDiff {
-        rows_a: a.num_rows() as u64,
-        rows_b: b.num_rows() as u64,
-        added_columns,
-        removed_columns,
-        retyped_columns,
-        columns,
-    }
+    TableDiff { rows_a: a.num_rows() as u64, rows_b: b.num_rows() as u64, added_columns, removed_columns, retyped_columns, columns }
 }
 
 #[cfg(test)]
@@ -137,12 +125,8 @@ mod tests {
     use super::*;
 
     fn table(x: Vec<Option<f64>>, s: Vec<&str>) -> RecordBatch {
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("x", DataType::Float64, true),
-            Field::new("s", DataType::Utf8, false),
-        ]));
-        RecordBatch::try_new(schema, vec![Arc::new(Float64Array::from(x)), Arc::new(StringArray::from(s))])
-            .unwrap()
+        let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Float64, true), Field::new("s", DataType::Utf8, false)]));
+        RecordBatch::try_new(schema, vec![Arc::new(Float64Array::from(x)), Arc::new(StringArray::from(s))]).unwrap()
     }
 
     #[test]

@@ -15,11 +15,7 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 /// Writes `bytes` to `dest` atomically, staging the temp file in `tmp_dir` (which must be
 /// on the same filesystem). Parent directories of `dest` are created.
 pub fn write_atomic(tmp_dir: &Path, dest: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let tmp = tmp_dir.join(format!(
-        "{}-{}.tmp",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
+    let tmp = tmp_dir.join(format!("{}-{}.tmp", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed)));
     let result = (|| {
         let mut file = File::create(&tmp).map_err(StoreError::io("creating temp file", &tmp))?;
         file.write_all(bytes).map_err(StoreError::io("writing temp file", &tmp))?;

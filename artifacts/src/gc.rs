@@ -18,11 +18,7 @@ pub struct GcReport {
 /// Keeps the action entries in `live_keys` and every blob they (or `live_blobs`)
 /// reference; deletes the rest, plus leftover temp files. Takes the store's exclusive
 /// lock, so it waits for running pipelines to finish.
-pub fn collect(
-    store: &Store,
-    live_keys: &BTreeSet<ContentHash>,
-    live_blobs: &BTreeSet<ContentHash>,
-) -> Result<GcReport, StoreError> {
+pub fn collect(store: &Store, live_keys: &BTreeSet<ContentHash>, live_blobs: &BTreeSet<ContentHash>) -> Result<GcReport, StoreError> {
     let _lock = store.lock_exclusive()?;
     let mut report = GcReport::default();
     let mut keep_blobs = live_blobs.clone();
@@ -78,10 +74,7 @@ mod tests {
             kind: "k".into(),
             kind_version: "1".into(),
             material: serde_json::Value::Null,
-            outputs: BTreeMap::from([(
-                "o".into(),
-                OutputRecord { hash, bytes: 4, format: Format::Bytes, rows: None, schema: None },
-            )]),
+            outputs: BTreeMap::from([("o".into(), OutputRecord { hash, bytes: 4, format: Format::Bytes, rows: None, schema: None })]),
             metrics: BTreeMap::new(),
             seconds: 0.0,
         };

@@ -11,13 +11,7 @@ use std::path::Path;
 use crate::StoreError;
 
 fn open_lock_file(path: &Path) -> Result<File, StoreError> {
-    OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(path)
-        .map_err(StoreError::io("opening lock file", path))
+    OpenOptions::new().create(true).truncate(false).read(true).write(true).open(path).map_err(StoreError::io("opening lock file", path))
 }
 
 /// An exclusive lock on one stage key; released on drop.

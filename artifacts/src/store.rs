@@ -145,8 +145,7 @@ impl Store {
     /// Records a stage's result. Call only after every output blob is stored.
     pub fn record_action(&self, manifest: &Manifest) -> Result<(), StoreError> {
         let path = self.action_path(&manifest.key);
-        let bytes = serde_json::to_vec_pretty(manifest)
-            .map_err(|source| StoreError::Json { path: path.clone(), source })?;
+        let bytes = serde_json::to_vec_pretty(manifest).map_err(|source| StoreError::Json { path: path.clone(), source })?;
         write_atomic(&self.tmp_dir(), &path, &bytes)
     }
 
@@ -260,10 +259,7 @@ mod tests {
             kind: "k".into(),
             kind_version: "1".into(),
             material: serde_json::json!({"a": 1}),
-            outputs: BTreeMap::from([(
-                "out".to_owned(),
-                OutputRecord { hash: blob.hash, bytes: blob.bytes, format: Format::Bytes, rows: None, schema: None },
-            )]),
+            outputs: BTreeMap::from([("out".to_owned(), OutputRecord { hash: blob.hash, bytes: blob.bytes, format: Format::Bytes, rows: None, schema: None })]),
             metrics: BTreeMap::new(),
             seconds: 0.5,
         };

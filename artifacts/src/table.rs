@@ -48,24 +48,17 @@ pub fn decode_parquet(bytes: impl Into<Bytes>) -> Result<RecordBatch, StoreError
     let rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
     let schema = builder.schema().clone();
     let reader = builder.with_batch_size(rows.max(1)).build().map_err(err)?;
-    let batches = reader
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|source| StoreError::Arrow { context: "decoding a Parquet table".into(), source })?;
+    let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|source| StoreError::Arrow { context: "decoding a Parquet table".into(), source })?;
     match batches.len() {
         0 => Ok(RecordBatch::new_empty(schema)),
         1 => Ok(batches.into_iter().next().expect("one batch")),
-        _ => concat_batches(&schema, &batches)
-            .map_err(|source| StoreError::Arrow { context: "joining Parquet row groups".into(), source }),
+        _ => concat_batches(&schema, &batches).map_err(|source| StoreError::Arrow { context: "joining Parquet row groups".into(), source }),
     }
 }
 
 /// Column names and types, as recorded in manifests.
 pub fn column_infos(schema: &SchemaRef) -> Vec<ColumnInfo> {
-    schema
-        .fields()
-        .iter()
-        .map(|f| ColumnInfo { name: f.name().clone(), data_type: f.data_type().to_string() })
-        .collect()
+    schema.fields().iter().map(|f| ColumnInfo { name: f.name().clone(), data_type: f.data_type().to_string() }).collect()
 }
 
 /// A cheaply clonable, shared table.

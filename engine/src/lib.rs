@@ -36,4 +36,4 @@ mod testkit;
 
 pub use error::EngineError;
 pub use registry::Registry;
-pub use stage::{Artifact, Arity, InputSlot, OutputSlot, ParamIssue, Stage, StageContext, StageError, StageInputs, StageOutput};
+pub use stage::{Arity, Artifact, InputSlot, OutputSlot, ParamIssue, Stage, StageContext, StageError, StageInputs, StageOutput};

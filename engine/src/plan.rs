@@ -95,17 +95,9 @@ impl Plan {
         let mut keep = BTreeSet::new();
         let mut todo = Vec::new();
         for t in targets {
-            let matched: Vec<usize> = self
-                .stages
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.name == *t || s.template == *t)
-                .map(|(i, _)| i)
-                .collect();
+            let matched: Vec<usize> = self.stages.iter().enumerate().filter(|(_, s)| s.name == *t || s.template == *t).map(|(i, _)| i).collect();
             if matched.is_empty() {
-                let hint = did_you_mean(t, self.stages.iter().map(|s| s.name.as_str()))
-                    .map(|h| format!("\n  hint: {h}"))
-                    .unwrap_or_default();
+                let hint = did_you_mean(t, self.stages.iter().map(|s| s.name.as_str())).map(|h| format!("\n  hint: {h}")).unwrap_or_default();
                 return Err(format!("no stage named `{t}`{hint}"));
             }
             todo.extend(matched);
@@ -169,8 +161,7 @@ fn param_diagnostic(stage: &StageSpec, issue: &ParamIssue) -> Diagnostic {
     let mut message = format!("stage `{}` ({}): param{where_}: {}", stage.name, stage.kind, issue.message);
     if let Some(field) = unknown_field(&issue.message) {
         message = format!("stage `{}` ({}): unknown param `{field}`", stage.name, stage.kind);
-        let hint = did_you_mean(field, expected_fields(&issue.message))
-            .unwrap_or_else(|| format!("`mlfactory kinds {}` lists its params", stage.kind));
+        let hint = did_you_mean(field, expected_fields(&issue.message)).unwrap_or_else(|| format!("`mlfactory kinds {}` lists its params", stage.kind));
         return Diagnostic::new(pos, message).hint(hint);
     }
     Diagnostic::new(pos, message).maybe_hint(issue.hint.clone())
@@ -227,8 +218,7 @@ impl Resolver<'_> {
                     let hint = did_you_mean(output.unwrap_or_default(), names.clone())
                         .unwrap_or_else(|| format!("`{}` outputs: {}", kind.kind(), names.collect::<Vec<_>>().join(", ")));
                     diags.push(
-                        Diagnostic::new(input.pos, format!("stage `{}` has no output `{}`", self.spec.stages[u].name, output.unwrap_or_default()))
-                            .hint(hint),
+                        Diagnostic::new(input.pos, format!("stage `{}` has no output `{}`", self.spec.stages[u].name, output.unwrap_or_default())).hint(hint),
                     );
                     return Vec::new();
                 }
@@ -262,8 +252,17 @@ fn bind(stage: &StageSpec, kind: &dyn DynStage, resolved: Vec<(&InputRef, Vec<So
                 let i = next_positional.min(slots.len().saturating_sub(1));
                 if next_positional >= slots.len() && !slots.last().is_some_and(|s| s.arity == Arity::Many) {
                     diags.push(
-                        Diagnostic::new(input.pos, format!("stage `{}`: `{}` takes {} input(s) ({}), got more", stage.name, kind.kind(), slots.len(), slot_names().collect::<Vec<_>>().join(", ")))
-                            .hint("name the slot: `inputs: {slot: stage}`"),
+                        Diagnostic::new(
+                            input.pos,
+                            format!(
+                                "stage `{}`: `{}` takes {} input(s) ({}), got more",
+                                stage.name,
+                                kind.kind(),
+                                slots.len(),
+                                slot_names().collect::<Vec<_>>().join(", ")
+                            ),
+                        )
+                        .hint("name the slot: `inputs: {slot: stage}`"),
                     );
                     continue;
                 }
@@ -282,8 +281,11 @@ fn bind(stage: &StageSpec, kind: &dyn DynStage, resolved: Vec<(&InputRef, Vec<So
                     .hint(format!("add `inputs: {{{}: <stage>}}`", b.slot.name)),
             ),
             (Arity::One | Arity::Optional, n) if n > 1 => diags.push(
-                Diagnostic::new(stage.pos, format!("stage `{}`: input `{}` takes one artifact but {n} are bound (a matrix stage's variants?)", stage.name, b.slot.name))
-                    .hint("give this stage the same `matrix` axes to run once per variant, or name one variant (`stage@variant`)"),
+                Diagnostic::new(
+                    stage.pos,
+                    format!("stage `{}`: input `{}` takes one artifact but {n} are bound (a matrix stage's variants?)", stage.name, b.slot.name),
+                )
+                .hint("give this stage the same `matrix` axes to run once per variant, or name one variant (`stage@variant`)"),
             ),
             _ => {}
         }
@@ -301,9 +303,8 @@ pub fn plan(spec: &Spec, registry: &Registry) -> Result<Plan, Diagnostics> {
             let kind = registry.get(&s.kind).cloned();
             if kind.is_none() {
                 diags.push(
-                    Diagnostic::new(s.kind_pos, format!("stage `{}`: unknown stage kind `{}`", s.template, s.kind)).hint(
-                        did_you_mean(&s.kind, registry.names()).unwrap_or_else(|| "`mlfactory kinds` lists every kind".into()),
-                    ),
+                    Diagnostic::new(s.kind_pos, format!("stage `{}`: unknown stage kind `{}`", s.template, s.kind))
+                        .hint(did_you_mean(&s.kind, registry.names()).unwrap_or_else(|| "`mlfactory kinds` lists every kind".into())),
                 );
             }
             kind
@@ -318,12 +319,7 @@ pub fn plan(spec: &Spec, registry: &Registry) -> Result<Plan, Diagnostics> {
             by_template.entry(s.template.as_str()).or_default().push(i);
         }
     }
-    let resolver = Resolver {
-        spec,
-        kinds: kinds.clone(),
-        by_name: spec.stages.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect(),
-        by_template,
-    };
+    let resolver = Resolver { spec, kinds: kinds.clone(), by_name: spec.stages.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect(), by_template };
 
     let mut planned: Vec<Option<PlannedStage>> = Vec::with_capacity(spec.stages.len());
     for (i, s) in spec.stages.iter().enumerate() {

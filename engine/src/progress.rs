@@ -74,9 +74,7 @@ impl Reporter {
         let bar = (self.mode == ReportMode::Bars).then(|| {
             let bar = self.multi.add(ProgressBar::new(0));
             bar.set_style(
-                ProgressStyle::with_template("{prefix:>20.bold} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
-                    .expect("valid template")
-                    .progress_chars("=> "),
+                ProgressStyle::with_template("{prefix:>20.bold} [{bar:30}] {pos}/{len} {msg} ({elapsed})").expect("valid template").progress_chars("=> "),
             );
             bar.set_prefix(name.to_owned());
             bar.enable_steady_tick(Duration::from_millis(200));

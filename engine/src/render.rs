@@ -39,11 +39,7 @@ pub fn render(plan: &Plan, format: DagFormat) -> String {
                     .iter()
                     .filter(|b| !b.sources.is_empty())
                     .map(|b| {
-                        let from: Vec<String> = b
-                            .sources
-                            .iter()
-                            .map(|src| format!("{}.{}", plan.stages[src.stage].name, src.output))
-                            .collect();
+                        let from: Vec<String> = b.sources.iter().map(|src| format!("{}.{}", plan.stages[src.stage].name, src.output)).collect();
                         format!("{} <- {}", b.slot.name, from.join(", "))
                     })
                     .collect();

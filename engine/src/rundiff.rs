@@ -189,7 +189,14 @@ pub fn to_markdown(d: &RunDiff) -> String {
         if !metrics.is_empty() {
             let _ = writeln!(s, "\n### `{}` metrics\n\n| metric | a | b | Δ |\n|---|---:|---:|---:|", st.name);
             for m in metrics {
-                let _ = writeln!(s, "| `{}` | {} | {} | {} |", m.name, fmt_value(m.a.as_ref()), fmt_value(m.b.as_ref()), m.delta.map_or("–".into(), |d| format!("{d:+.6}")));
+                let _ = writeln!(
+                    s,
+                    "| `{}` | {} | {} | {} |",
+                    m.name,
+                    fmt_value(m.a.as_ref()),
+                    fmt_value(m.b.as_ref()),
+                    m.delta.map_or("–".into(), |d| format!("{d:+.6}"))
+                );
             }
         }
     }

@@ -22,14 +22,31 @@ pub enum Reason {
     Cached,
     /// Never run before under this name.
     New,
-    ParamsChanged { params: Vec<String> },
-    InputChanged { inputs: Vec<String> },
-    KindVersionChanged { from: String, to: String },
-    SeedChanged { from: u64, to: u64 },
+    ParamsChanged {
+        params: Vec<String>,
+    },
+    InputChanged {
+        inputs: Vec<String>,
+    },
+    KindVersionChanged {
+        from: String,
+        to: String,
+    },
+    SeedChanged {
+        from: u64,
+        to: u64,
+    },
     /// Its upstream will run, so its inputs are not known yet.
-    UpstreamWillRun { upstream: Vec<String> },
-    ArtifactMissing { output: String },
-    ArtifactCorrupt { output: String, detail: String },
+    UpstreamWillRun {
+        upstream: Vec<String>,
+    },
+    ArtifactMissing {
+        output: String,
+    },
+    ArtifactCorrupt {
+        output: String,
+        detail: String,
+    },
     /// Same material as the last run, but no cache entry (e.g. removed by `gc`).
     NotInCache,
 }
@@ -118,30 +135,42 @@ pub fn status(plan: &Plan, store: &Store, previous: Option<&RunRecord>, deep: bo
                 Lookup::Hit(manifest) => {
                     let corrupt = deep
                         .then(|| {
-                            manifest.outputs.iter().find_map(|(name, o)| {
-                                store.read(&BlobRef { hash: o.hash, bytes: o.bytes }).err().map(|e| (name.clone(), e.to_string()))
-                            })
+                            manifest
+                                .outputs
+                                .iter()
+                                .find_map(|(name, o)| store.read(&BlobRef { hash: o.hash, bytes: o.bytes }).err().map(|e| (name.clone(), e.to_string())))
                         })
                         .flatten();
                     if let Some((output, detail)) = corrupt {
                         reasons = vec![Reason::ArtifactCorrupt { output, detail: detail.lines().next().unwrap_or_default().to_owned() }];
                     } else {
                         known[i] = Some(manifest.outputs);
-                        out.push(StageState { name: stage.name.clone(), kind: stage.kind.kind().to_owned(), key, will_run: false, reasons: vec![Reason::Cached] });
+                        out.push(StageState {
+                            name: stage.name.clone(),
+                            kind: stage.kind.kind().to_owned(),
+                            key,
+                            will_run: false,
+                            reasons: vec![Reason::Cached],
+                        });
                         continue;
                     }
                 }
-                Lookup::Broken { output, state } => reasons = vec![match state {
-                    BlobState::WrongSize { found } => Reason::ArtifactCorrupt { output, detail: format!("found {found} bytes") },
-                    _ => Reason::ArtifactMissing { output },
-                }],
+                Lookup::Broken { output, state } => {
+                    reasons = vec![match state {
+                        BlobState::WrongSize { found } => Reason::ArtifactCorrupt { output, detail: format!("found {found} bytes") },
+                        _ => Reason::ArtifactMissing { output },
+                    }]
+                }
                 Lookup::Miss => {
                     if let Some(p) = prev {
                         let changed: Vec<String> = p
                             .inputs
                             .iter()
                             .filter(|(slot, items)| {
-                                let now: Vec<String> = m["inputs"][slot.as_str()].as_array().map(|a| a.iter().map(|x| x["hash"].as_str().unwrap_or_default().to_owned()).collect()).unwrap_or_default();
+                                let now: Vec<String> = m["inputs"][slot.as_str()]
+                                    .as_array()
+                                    .map(|a| a.iter().map(|x| x["hash"].as_str().unwrap_or_default().to_owned()).collect())
+                                    .unwrap_or_default();
                                 now != items.iter().map(|x| x.hash.to_hex()).collect::<Vec<_>>()
                             })
                             .map(|(slot, _)| slot.clone())

@@ -79,10 +79,7 @@ impl Stage for Map {
     const VERSION: &'static str = "1";
     const ABOUT: &'static str = "adds a constant";
     const INPUTS: &'static [InputSlot] = &[InputSlot::one("input", "numbers")];
-    const OUTPUTS: &'static [OutputSlot] = &[
-        OutputSlot::new("out", Format::Parquet, "numbers"),
-        OutputSlot::new("summary", Format::Json, "sum"),
-    ];
+    const OUTPUTS: &'static [OutputSlot] = &[OutputSlot::new("out", Format::Parquet, "numbers"), OutputSlot::new("summary", Format::Json, "sum")];
 
     fn run(&self, _ctx: &StageContext<'_>, p: &MapParams, inputs: &StageInputs) -> Result<StageOutput, StageError> {
         RUNS.fetch_add(1, Ordering::SeqCst);

@@ -54,7 +54,14 @@ impl VerifyReport {
 }
 
 /// Recomputes the stages of `record` (all, or those named in `only`).
-pub fn verify(store: &Store, registry: &Registry, record: &RunRecord, scratch: &Path, only: &[String], reporter: &Reporter) -> Result<VerifyReport, EngineError> {
+pub fn verify(
+    store: &Store,
+    registry: &Registry,
+    record: &RunRecord,
+    scratch: &Path,
+    only: &[String],
+    reporter: &Reporter,
+) -> Result<VerifyReport, EngineError> {
     let formats = record.artifact_formats();
     let mut stages = Vec::new();
     for stage in &record.stages {
@@ -64,9 +71,7 @@ pub fn verify(store: &Store, registry: &Registry, record: &RunRecord, scratch: &
         if !matches!(stage.status, StageStatus::Computed | StageStatus::Cached) {
             continue;
         }
-        let kind = registry
-            .get(&stage.kind)
-            .ok_or_else(|| EngineError::Usage(format!("stage `{}`: kind `{}` no longer exists", stage.name, stage.kind)))?;
+        let kind = registry.get(&stage.kind).ok_or_else(|| EngineError::Usage(format!("stage `{}`: kind `{}` no longer exists", stage.name, stage.kind)))?;
         if kind.version() != stage.kind_version {
             stages.push(VerifiedStage {
                 name: stage.name.clone(),
@@ -80,7 +85,9 @@ pub fn verify(store: &Store, registry: &Registry, record: &RunRecord, scratch: &
         let mut inputs = StageInputs::new();
         for (slot, items) in &stage.inputs {
             for item in items {
-                let format = *formats.get(&item.hash).ok_or_else(|| EngineError::Internal(format!("input {} of `{}` is not an output of this run", item.hash.short(), stage.name)))?;
+                let format = *formats
+                    .get(&item.hash)
+                    .ok_or_else(|| EngineError::Internal(format!("input {} of `{}` is not an output of this run", item.hash.short(), stage.name)))?;
                 let bytes_len = record
                     .stage(&item.stage)
                     .and_then(|s| s.outputs.get(&item.output))
@@ -92,8 +99,11 @@ pub fn verify(store: &Store, registry: &Registry, record: &RunRecord, scratch: &
         }
         let progress = reporter.stage(&stage.name);
         let clock = Instant::now();
-        let out = run_stage(kind.as_ref(), &stage.params, stage.seed, &inputs, &progress)
-            .map_err(|source| EngineError::Stage { stage: stage.name.clone(), kind: stage.kind.clone(), source })?;
+        let out = run_stage(kind.as_ref(), &stage.params, stage.seed, &inputs, &progress).map_err(|source| EngineError::Stage {
+            stage: stage.name.clone(),
+            kind: stage.kind.clone(),
+            source,
+        })?;
         progress.finish();
         let mut mismatches = Vec::new();
         let recomputed: BTreeMap<&String, Vec<u8>> = out.artifacts.iter().map(|(k, a)| Ok((k, encode(a)?))).collect::<Result<_, EngineError>>()?;

@@ -19,7 +19,9 @@ pub(crate) fn export(g: &GlobalArgs, target: &str, to: &Path, run: &str) -> anyh
         None => (target, None),
     };
     let stage = record.stage(stage_name).ok_or_else(|| {
-        let hint = mlfactory_engine::spec::did_you_mean(stage_name, record.stages.iter().map(|s| s.name.as_str())).map(|h| format!("\n  hint: {h}")).unwrap_or_default();
+        let hint = mlfactory_engine::spec::did_you_mean(stage_name, record.stages.iter().map(|s| s.name.as_str()))
+            .map(|h| format!("\n  hint: {h}"))
+            .unwrap_or_default();
         EngineError::Usage(format!("run {} has no stage `{stage_name}`{hint}", record.run_id))
     })?;
     let output = match output {

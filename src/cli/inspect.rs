@@ -60,7 +60,15 @@ pub(crate) fn show(g: &GlobalArgs, run: &str, json: bool) -> anyhow::Result<Exit
     }
     let mut out = String::new();
     let _ = writeln!(out, "run {}  pipeline {}  spec {}", r.run_id, r.pipeline, r.spec);
-    let _ = writeln!(out, "started {}  {:.2}s  {}  mlfactory {}{}", r.started_at, r.seconds, if r.ok { "ok" } else { "FAILED" }, r.mlfactory_version, r.git_commit.as_ref().map(|c| format!("  commit {}", &c[..c.len().min(12)])).unwrap_or_default());
+    let _ = writeln!(
+        out,
+        "started {}  {:.2}s  {}  mlfactory {}{}",
+        r.started_at,
+        r.seconds,
+        if r.ok { "ok" } else { "FAILED" },
+        r.mlfactory_version,
+        r.git_commit.as_ref().map(|c| format!("  commit {}", &c[..c.len().min(12)])).unwrap_or_default()
+    );
     if !r.overrides.is_empty() {
         let _ = writeln!(out, "overrides: {}", r.overrides.join(" "));
     }
@@ -129,11 +137,7 @@ fn param_rows(kind: &dyn DynStage) -> Vec<(String, String, String, String)> {
     let schema = kind.params_schema(&mut generator).to_value();
     let defs = Value::Object(generator.take_definitions(true));
     let resolve = |v: &Value| -> Value {
-        v.get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.rsplit('/').next())
-            .and_then(|name| defs.get(name).cloned())
-            .unwrap_or_else(|| v.clone())
+        v.get("$ref").and_then(Value::as_str).and_then(|r| r.rsplit('/').next()).and_then(|name| defs.get(name).cloned()).unwrap_or_else(|| v.clone())
     };
     let root = resolve(&schema);
     let Some(props) = root.get("properties").and_then(Value::as_object) else { return Vec::new() };

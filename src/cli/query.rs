@@ -40,9 +40,7 @@ pub(crate) fn query(g: &GlobalArgs, sql: &str, run: &str, format: QueryFormat) -
         }
     }
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let batches = runtime
-        .block_on(async { ctx.sql(sql).await?.collect().await })
-        .with_context(|| format!("running `{sql}`"))?;
+    let batches = runtime.block_on(async { ctx.sql(sql).await?.collect().await }).with_context(|| format!("running `{sql}`"))?;
     match format {
         QueryFormat::Table => print_text(&pretty_format_batches(&batches)?.to_string()),
         QueryFormat::Csv => {

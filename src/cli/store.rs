@@ -32,40 +32,26 @@ pub(crate) fn store_without_spec(g: &GlobalArgs) -> anyhow::Result<Store> {
     if here.is_dir() {
         return Ok(Store::open(&here)?);
     }
-    let below: Vec<PathBuf> = std::fs::read_dir(".")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path().join(STORE_DIR))
-        .filter(|p| p.is_dir())
-        .collect();
+    let below: Vec<PathBuf> = std::fs::read_dir(".").into_iter().flatten().flatten().map(|e| e.path().join(STORE_DIR)).filter(|p| p.is_dir()).collect();
     match below.as_slice() {
         [one] => Ok(Store::open(one)?),
         [] => bail!("no store found (no `{STORE_DIR}` here or one level down)\n  hint: run a pipeline first, or pass `--cache-dir DIR`"),
-        many => bail!(
-            "several stores found ({}); pick one with `--cache-dir DIR`",
-            many.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-        ),
+        many => {
+            bail!("several stores found ({}); pick one with `--cache-dir DIR`", many.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))
+        }
     }
 }
 
 /// Parses `--set` values.
 pub(crate) fn overrides(spec: &SpecArgs) -> anyhow::Result<Vec<Override>> {
-    spec.overrides
-        .iter()
-        .map(|o| o.parse::<Override>().map_err(|e| anyhow::anyhow!("--set {e}")))
-        .collect()
+    spec.overrides.iter().map(|o| o.parse::<Override>().map_err(|e| anyhow::anyhow!("--set {e}"))).collect()
 }
 
 /// Loads and plans a spec (applying `--set` and `--only`).
 pub(crate) fn load_plan(spec: &SpecArgs, registry: &Registry) -> anyhow::Result<Plan> {
     let parsed = load(&spec.spec, &overrides(spec)?).map_err(EngineError::Spec)?;
     let planned = plan(&parsed, registry).map_err(EngineError::Spec)?;
-    if spec.only.is_empty() {
-        Ok(planned)
-    } else {
-        planned.restrict_to(&spec.only).map_err(|e| EngineError::Usage(e).into())
-    }
+    if spec.only.is_empty() { Ok(planned) } else { planned.restrict_to(&spec.only).map_err(|e| EngineError::Usage(e).into()) }
 }
 
 /// How to report progress.

@@ -26,7 +26,14 @@ pub(crate) fn verify(g: &GlobalArgs, run: &str, stages: &[String], json: bool) -
         for s in &report.stages {
             let _ = writeln!(out, "{:<8} {} ({:.2}s)", if s.ok { "ok" } else { "DIFFERS" }, s.name, s.seconds);
             for m in &s.mismatches {
-                let _ = writeln!(out, "         {}: recorded {} recomputed {} (saved to {})", m.output, m.recorded.short(), m.recomputed.short(), m.saved_to.display());
+                let _ = writeln!(
+                    out,
+                    "         {}: recorded {} recomputed {} (saved to {})",
+                    m.output,
+                    m.recorded.short(),
+                    m.recomputed.short(),
+                    m.saved_to.display()
+                );
             }
             if let Some(note) = &s.note {
                 let _ = writeln!(out, "         {note}");

@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use crate::support::{descendants, hashes, mlfactory, mes, ok, run_json, statuses, SMALL};
+use crate::support::{SMALL, descendants, hashes, mes, mlfactory, ok, run_json, statuses};
 
 #[test]
 fn second_run_computes_nothing_and_a_labels_param_reruns_only_its_descendants() {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::support::{hashes, mes, mlfactory, ok, run_json, shared_run, SMALL};
+use crate::support::{SMALL, hashes, mes, mlfactory, ok, run_json, shared_run};
 
 fn stdout(cmd: &mut std::process::Command) -> String {
     String::from_utf8(ok(cmd).stdout).unwrap()
@@ -76,7 +76,8 @@ fn diff_of_two_runs_gates_ci() {
     let md = stdout(mlfactory().args(["diff", ia, ib]).arg("--cache-dir").arg(dir.path()));
     assert!(md.contains("## mlfactory diff") && md.contains("`labels`") && md.contains("changed cells"), "{md}");
     assert!(!md.contains("| `bars` |"), "bars did not change: {md}");
-    let json: serde_json::Value = serde_json::from_str(&stdout(mlfactory().args(["diff", ia, ib, "--format", "json"]).arg("--cache-dir").arg(dir.path()))).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(mlfactory().args(["diff", ia, ib, "--format", "json"]).arg("--cache-dir").arg(dir.path()))).unwrap();
     let labels = json["stages"].as_array().unwrap().iter().find(|s| s["name"] == "labels").unwrap();
     assert_eq!(labels["change"], "changed");
     assert_eq!(labels["params_changed"][0], "pt");

@@ -1,6 +1,6 @@
 //! Two runs at once on one store both succeed, agree, and compute each stage once.
 
-use crate::support::{hashes, mes, mlfactory, SMALL};
+use crate::support::{SMALL, hashes, mes, mlfactory};
 
 #[test]
 fn two_concurrent_runs_share_the_work() {
@@ -25,10 +25,6 @@ fn two_concurrent_runs_share_the_work() {
     let (ra, rb): (serde_json::Value, serde_json::Value) = (serde_json::from_slice(&a.stdout).unwrap(), serde_json::from_slice(&b.stdout).unwrap());
     assert_eq!(hashes(&ra), hashes(&rb));
     let stages = ra["stages"].as_array().unwrap().len();
-    let computed = [&ra, &rb]
-        .iter()
-        .flat_map(|r| r["stages"].as_array().unwrap().iter())
-        .filter(|s| s["status"] == "computed")
-        .count();
+    let computed = [&ra, &rb].iter().flat_map(|r| r["stages"].as_array().unwrap().iter()).filter(|s| s["status"] == "computed").count();
     assert_eq!(computed, stages, "each stage computed exactly once across both runs");
 }

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::support::{hashes, mes, mlfactory, run_json, SMALL};
+use crate::support::{SMALL, hashes, mes, mlfactory, run_json};
 
 fn action_entries(store: &Path) -> usize {
     walk(&store.join("ac-v1"))
@@ -22,15 +22,7 @@ fn kill_dash_nine_mid_run_then_rerun_matches_an_uninterrupted_run() {
     let dir = tempfile::tempdir().unwrap();
     // Kill after 1, 3 and 5 stages have finished: each time the next stage is mid-flight.
     for after in [1usize, 3, 5] {
-        let mut child = mlfactory()
-            .arg("run")
-            .arg(mes())
-            .args(SMALL)
-            .args(["--jobs", "1", "-q"])
-            .arg("--cache-dir")
-            .arg(dir.path())
-            .spawn()
-            .unwrap();
+        let mut child = mlfactory().arg("run").arg(mes()).args(SMALL).args(["--jobs", "1", "-q"]).arg("--cache-dir").arg(dir.path()).spawn().unwrap();
         let deadline = Instant::now() + Duration::from_secs(300);
         while action_entries(dir.path()) < after && Instant::now() < deadline {
             if child.try_wait().unwrap().is_some() {

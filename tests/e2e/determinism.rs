@@ -18,7 +18,14 @@ fn one_thread_and_two_threads_give_identical_artifacts_and_verify_passes() {
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };
     let two = {
-        let out = ok(mlfactory().env("RAYON_NUM_THREADS", "2").arg("run").arg(crate::support::mes()).args(crate::support::SMALL).args(["--json", "--jobs", "2"]).arg("--cache-dir").arg(b.path()));
+        let out = ok(mlfactory()
+            .env("RAYON_NUM_THREADS", "2")
+            .arg("run")
+            .arg(crate::support::mes())
+            .args(crate::support::SMALL)
+            .args(["--json", "--jobs", "2"])
+            .arg("--cache-dir")
+            .arg(b.path()));
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };
     assert_eq!(hashes(&one), hashes(&two));

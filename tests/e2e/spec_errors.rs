@@ -39,10 +39,7 @@ fn wrong_param_type() {
 
 #[test]
 fn cycle() {
-    let err = fails(
-        "pipeline: p\nstages:\n  a: {kind: data.clean, inputs: [b]}\n  b: {kind: data.clean, inputs: [a]}\n",
-        &[],
-    );
+    let err = fails("pipeline: p\nstages:\n  a: {kind: data.clean, inputs: [b]}\n  b: {kind: data.clean, inputs: [a]}\n", &[]);
     assert!(err.contains("cycle between stages: a -> b -> a"), "{err}");
     assert!(err.contains("bad.yaml:3:"), "{err}");
 }

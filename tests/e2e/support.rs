@@ -42,12 +42,7 @@ pub(crate) fn run_json(store: &Path, extra: &[&str]) -> Value {
 
 /// stage name -> status.
 pub(crate) fn statuses(record: &Value) -> BTreeMap<String, String> {
-    record["stages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| (s["name"].as_str().unwrap().to_owned(), s["status"].as_str().unwrap().to_owned()))
-        .collect()
+    record["stages"].as_array().unwrap().iter().map(|s| (s["name"].as_str().unwrap().to_owned(), s["status"].as_str().unwrap().to_owned())).collect()
 }
 
 /// stage.output -> content hash.

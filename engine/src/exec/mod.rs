@@ -96,7 +96,11 @@ enum Msg {
     Done(usize, Done),
     Failed(usize, String, EngineError),
     /// Input artifact of stage `source` was missing or corrupt; recompute it.
-    CorruptInput { stage: usize, source: usize, detail: String },
+    CorruptInput {
+        stage: usize,
+        source: usize,
+        detail: String,
+    },
 }
 
 /// Runs the plan; writes and returns the run record.

@@ -56,10 +56,7 @@ fn a_param_change_reruns_exactly_that_stage_and_its_descendants() {
     let store = Store::open(dir.path()).unwrap();
     run(&store, &[], 1);
     let changed = run(&store, &["a.add=5"], 1);
-    assert_eq!(
-        statuses(&changed),
-        [("src", StageStatus::Cached), ("a", StageStatus::Computed), ("b", StageStatus::Cached), ("ab", StageStatus::Computed)]
-    );
+    assert_eq!(statuses(&changed), [("src", StageStatus::Cached), ("a", StageStatus::Computed), ("b", StageStatus::Cached), ("ab", StageStatus::Computed)]);
 }
 
 #[test]

@@ -15,7 +15,13 @@ use crate::stage::{DynStage, StageContext, StageError, StageInputs, StageOutput}
 
 /// Runs a stage kind on loaded inputs and checks it produced exactly its declared
 /// outputs. Used by the scheduler and by `verify`.
-pub fn run_stage(kind: &dyn DynStage, params: &serde_json::Value, seed: u64, inputs: &StageInputs, progress: &dyn ProgressSink) -> Result<StageOutput, StageError> {
+pub fn run_stage(
+    kind: &dyn DynStage,
+    params: &serde_json::Value,
+    seed: u64,
+    inputs: &StageInputs,
+    progress: &dyn ProgressSink,
+) -> Result<StageOutput, StageError> {
     let ctx = StageContext::new(seed, progress);
     let out = kind.run_json(&ctx, params, inputs)?;
     check_outputs(kind, &out)?;
@@ -44,14 +50,17 @@ enum LoadError {
     Other(StoreError),
 }
 
-fn load_inputs(plan: &Plan, stage: &PlannedStage, store: &Store, known: &[Option<BTreeMap<String, OutputRecord>>], cache: &MemoryCache) -> Result<StageInputs, LoadError> {
+fn load_inputs(
+    plan: &Plan,
+    stage: &PlannedStage,
+    store: &Store,
+    known: &[Option<BTreeMap<String, OutputRecord>>],
+    cache: &MemoryCache,
+) -> Result<StageInputs, LoadError> {
     let mut inputs = StageInputs::new();
     for b in &stage.bindings {
         for src in &b.sources {
-            let record = known[src.stage]
-                .as_ref()
-                .and_then(|o| o.get(src.output))
-                .expect("scheduler runs a stage only after its inputs are done");
+            let record = known[src.stage].as_ref().and_then(|o| o.get(src.output)).expect("scheduler runs a stage only after its inputs are done");
             let artifact = match cache.get(&record.hash) {
                 Some(a) => a,
                 None => {

@@ -112,4 +112,3 @@ fn only_keeps_ancestors() {
     assert_eq!(names, ["src@2", "one"]);
     assert_eq!(p.stages[1].bindings[0].sources[0].stage, 0);
 }
-

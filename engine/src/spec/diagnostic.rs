@@ -111,12 +111,7 @@ fn similarity(a: &str, b: &str) -> f64 {
 
 /// The candidate closest to `name`, if any is close enough to be a plausible typo.
 pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|c| (similarity(name, c), c))
-        .filter(|(score, _)| *score >= 0.7)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+    candidates.into_iter().map(|c| (similarity(name, c), c)).filter(|(score, _)| *score >= 0.7).max_by(|a, b| a.0.total_cmp(&b.0)).map(|(_, c)| c)
 }
 
 /// "did you mean `x`?" for the nearest candidate, if any.
@@ -141,8 +136,7 @@ mod tests {
 
     #[test]
     fn display_has_file_line_col_caret_and_hint() {
-        let d = Diagnostic::new(Pos { line: 2, column: 9 }, "unknown stage kind `featurs`")
-            .hint("did you mean `features.indicators`?");
+        let d = Diagnostic::new(Pos { line: 2, column: 9 }, "unknown stage kind `featurs`").hint("did you mean `features.indicators`?");
         let ds = Diagnostics(vec![d]).attach_source(Path::new("p.yaml"), "a: 1\n    kind: featurs\n");
         let text = ds.to_string();
         assert!(text.starts_with("p.yaml:2:9: error: unknown stage kind `featurs`"), "{text}");

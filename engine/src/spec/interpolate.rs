@@ -17,28 +17,22 @@ pub fn interpolate(node: &Node, scope: &Scope<'_>, diags: &mut Diagnostics) -> N
     match &node.value {
         Value::Str(s) if s.contains('$') => interpolate_str(node, s, scope, diags),
         Value::Seq(items) => Node::new(node.pos, Value::Seq(items.iter().map(|i| interpolate(i, scope, diags)).collect())),
-        Value::Map(entries) => Node::new(
-            node.pos,
-            Value::Map(entries.iter().map(|(k, v)| (k.clone(), interpolate(v, scope, diags))).collect()),
-        ),
+        Value::Map(entries) => Node::new(node.pos, Value::Map(entries.iter().map(|(k, v)| (k.clone(), interpolate(v, scope, diags))).collect())),
         _ => node.clone(),
     }
 }
 
 fn is_name(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn lookup<'a>(name: &str, node: &Node, scope: &Scope<'a>, diags: &mut Diagnostics) -> Option<&'a Node> {
     let found = scope.get(name).copied();
     if found.is_none() {
         diags.push(
-            Diagnostic::new(node.pos, format!("unknown variable `${{{name}}}`")).maybe_hint(
-                did_you_mean(name, scope.keys().copied())
-                    .or_else(|| Some("define it under `vars:` or as a `matrix:` axis".into())),
-            ),
+            Diagnostic::new(node.pos, format!("unknown variable `${{{name}}}`"))
+                .maybe_hint(did_you_mean(name, scope.keys().copied()).or_else(|| Some("define it under `vars:` or as a `matrix:` axis".into()))),
         );
     }
     found
@@ -71,10 +65,9 @@ fn interpolate_str(node: &Node, s: &str, scope: &Scope<'_>, diags: &mut Diagnost
             if let Some(value) = lookup(name, node, scope, diags) {
                 match value.scalar_text() {
                     Some(text) => out.push_str(&text),
-                    None => diags.push(Diagnostic::new(
-                        node.pos,
-                        format!("`${{{name}}}` is {} and cannot be spliced into the string `{s}`", value.type_name()),
-                    )),
+                    None => {
+                        diags.push(Diagnostic::new(node.pos, format!("`${{{name}}}` is {} and cannot be spliced into the string `{s}`", value.type_name())))
+                    }
                 }
             }
             rest = &after[end + 1..];

@@ -77,11 +77,7 @@ pub fn expand(matrix: &Node, diags: &mut Diagnostics) -> Vec<Variant> {
 
 fn unique_labels(items: &[Node]) -> Vec<String> {
     let labels: Vec<String> = items.iter().enumerate().map(|(i, n)| label(n, i)).collect();
-    labels
-        .iter()
-        .enumerate()
-        .map(|(i, l)| if labels.iter().filter(|m| *m == l).count() > 1 { format!("{l}{i}") } else { l.clone() })
-        .collect()
+    labels.iter().enumerate().map(|(i, l)| if labels.iter().filter(|m| *m == l).count() > 1 { format!("{l}{i}") } else { l.clone() }).collect()
 }
 
 #[cfg(test)]

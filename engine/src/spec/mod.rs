@@ -80,10 +80,8 @@ pub struct InputRef {
 
 /// Reads and parses a spec file, applying `--set` overrides.
 pub fn load(path: &Path, overrides: &[Override]) -> Result<Spec, Diagnostics> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostics(vec![Diagnostic::new(Pos { line: 1, column: 1 }, format!("cannot read spec: {e}"))])
-            .attach_source(path, "")
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Diagnostics(vec![Diagnostic::new(Pos { line: 1, column: 1 }, format!("cannot read spec: {e}"))]).attach_source(path, ""))?;
     parse(path, &text, overrides)
 }
 
@@ -109,8 +107,7 @@ fn yaml_error(e: &serde_saphyr::Error) -> Diagnostics {
 fn check_keys(map: &[(Key, Node)], allowed: &[&str], what: &str, diags: &mut Diagnostics) {
     for (key, _) in map {
         if !allowed.contains(&key.name.as_str()) {
-            let hint = did_you_mean(&key.name, allowed.iter().copied())
-                .unwrap_or_else(|| format!("{what} keys are: {}", allowed.join(", ")));
+            let hint = did_you_mean(&key.name, allowed.iter().copied()).unwrap_or_else(|| format!("{what} keys are: {}", allowed.join(", ")));
             diags.push(Diagnostic::new(key.pos, format!("unknown {what} key `{}`", key.name)).hint(hint));
         }
     }
@@ -129,19 +126,11 @@ fn as_seed(node: &Node, diags: &mut Diagnostics) -> Option<u64> {
 /// Stage names become file names, CLI arguments and `stage.output` references.
 fn valid_stage_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 fn build(path: &Path, text: &str, root: &Node, diags: &mut Diagnostics) -> Spec {
-    let mut spec = Spec {
-        path: path.to_path_buf(),
-        text: text.to_owned(),
-        pipeline: String::new(),
-        description: None,
-        seed: 0,
-        stages: Vec::new(),
-    };
+    let mut spec = Spec { path: path.to_path_buf(), text: text.to_owned(), pipeline: String::new(), description: None, seed: 0, stages: Vec::new() };
     let Some(top) = root.as_map() else {
         diags.push(Diagnostic::new(root.pos, format!("a spec must be a mapping with `pipeline` and `stages`, found {}", root.type_name())));
         return spec;
@@ -188,10 +177,7 @@ fn build(path: &Path, text: &str, root: &Node, diags: &mut Diagnostics) -> Spec 
     }
     for (key, body) in stages {
         if !valid_stage_name(&key.name) {
-            diags.push(
-                Diagnostic::new(key.pos, format!("invalid stage name `{}`", key.name))
-                    .hint("use letters, digits, `_` and `-`, starting with a letter"),
-            );
+            diags.push(Diagnostic::new(key.pos, format!("invalid stage name `{}`", key.name)).hint("use letters, digits, `_` and `-`, starting with a letter"));
             continue;
         }
         build_stage(key, body, &vars, spec.seed, &mut spec.stages, diags);
@@ -235,11 +221,7 @@ fn build_stage(key: &Key, body: &Node, vars: &[(String, Node)], default_seed: u6
             None => Node::new(key.pos, Value::Map(Vec::new())),
         };
         let inputs = body.get("inputs").map(|i| parse_inputs(&interpolate(i, &scope, diags), diags)).unwrap_or_default();
-        let seed = body
-            .get("seed")
-            .map(|s| interpolate(s, &scope, diags))
-            .and_then(|s| as_seed(&s, diags))
-            .unwrap_or(default_seed);
+        let seed = body.get("seed").map(|s| interpolate(s, &scope, diags)).and_then(|s| as_seed(&s, diags)).unwrap_or(default_seed);
         let name = if variant.suffix.is_empty() { key.name.clone() } else { format!("{}@{}", key.name, variant.suffix) };
         out.push(StageSpec {
             name,

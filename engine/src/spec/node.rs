@@ -141,9 +141,7 @@ impl Node {
             J::Number(n) => n.as_i64().map_or_else(|| Value::Float(n.as_f64().unwrap_or(f64::NAN)), Value::Int),
             J::String(s) => Value::Str(s.clone()),
             J::Array(items) => Value::Seq(items.iter().map(|i| Self::from_json(i, pos)).collect()),
-            J::Object(map) => Value::Map(
-                map.iter().map(|(k, v)| (Key { pos, name: k.clone() }, Self::from_json(v, pos))).collect(),
-            ),
+            J::Object(map) => Value::Map(map.iter().map(|(k, v)| (Key { pos, name: k.clone() }, Self::from_json(v, pos))).collect()),
         };
         Self { pos, value }
     }
@@ -200,9 +198,7 @@ struct RawKey(String);
 impl<'de> Deserialize<'de> for RawKey {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let node = RawNode::deserialize(deserializer)?.0;
-        node.scalar_text()
-            .map(RawKey)
-            .ok_or_else(|| de::Error::custom("mapping keys must be plain scalars"))
+        node.scalar_text().map(RawKey).ok_or_else(|| de::Error::custom("mapping keys must be plain scalars"))
     }
 }
 
@@ -257,10 +253,7 @@ impl<'de> Visitor<'de> for RawVisitor {
             let value = map.next_value::<Spanned<RawNode>>()?;
             let key = Key { pos: pos_of(key.referenced), name: key.value.0 };
             if entries.iter().any(|(k, _)| k.name == key.name) {
-                return Err(de::Error::custom(format!(
-                    "duplicate key `{}` at {}:{}",
-                    key.name, key.pos.line, key.pos.column
-                )));
+                return Err(de::Error::custom(format!("duplicate key `{}` at {}:{}", key.name, key.pos.line, key.pos.column)));
             }
             entries.push((key, value.value.0.with_pos(pos_of(value.referenced))));
         }

@@ -30,9 +30,7 @@ impl FromStr for Override {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (path, value) = s
-            .split_once('=')
-            .ok_or_else(|| format!("`{s}` is not STAGE.PARAM=VALUE"))?;
+        let (path, value) = s.split_once('=').ok_or_else(|| format!("`{s}` is not STAGE.PARAM=VALUE"))?;
         let path: Vec<String> = path.trim().split('.').map(str::to_owned).collect();
         if path.iter().any(String::is_empty) {
             return Err(format!("`{s}`: empty name in the path before `=`"));
@@ -49,9 +47,7 @@ fn reposition(mut node: Node) -> Node {
     node.pos = Pos::CLI;
     node.value = match node.value {
         Value::Seq(items) => Value::Seq(items.into_iter().map(reposition).collect()),
-        Value::Map(entries) => Value::Map(
-            entries.into_iter().map(|(k, v)| (Key { pos: Pos::CLI, name: k.name }, reposition(v))).collect(),
-        ),
+        Value::Map(entries) => Value::Map(entries.into_iter().map(|(k, v)| (Key { pos: Pos::CLI, name: k.name }, reposition(v))).collect()),
         other => other,
     };
     node
@@ -91,11 +87,7 @@ pub(super) fn apply(root: &mut Node, overrides: &[Override], diags: &mut Diagnos
             "seed" if o.path.len() == 1 => set_path(root, &o.path, o.value.clone()),
             "vars" if o.path.len() > 1 => set_path(root, &o.path, o.value.clone()),
             stage if o.path.len() > 1 => {
-                let names: Vec<String> = root
-                    .get("stages")
-                    .and_then(Node::as_map)
-                    .map(|m| m.iter().map(|(k, _)| k.name.clone()).collect())
-                    .unwrap_or_default();
+                let names: Vec<String> = root.get("stages").and_then(Node::as_map).map(|m| m.iter().map(|(k, _)| k.name.clone()).collect()).unwrap_or_default();
                 if names.iter().any(|n| n == stage) {
                     let stage_node = child_map(child_map(root, "stages"), stage);
                     set_path(child_map(stage_node, "params"), &o.path[1..], o.value.clone());
@@ -106,9 +98,7 @@ pub(super) fn apply(root: &mut Node, overrides: &[Override], diags: &mut Diagnos
                     );
                 }
             }
-            _ => diags.push(
-                Diagnostic::new(Pos::CLI, format!("`--set {o}`: expected STAGE.PARAM=VALUE, vars.NAME=VALUE or seed=VALUE")),
-            ),
+            _ => diags.push(Diagnostic::new(Pos::CLI, format!("`--set {o}`: expected STAGE.PARAM=VALUE, vars.NAME=VALUE or seed=VALUE"))),
         }
     }
 }

@@ -52,8 +52,7 @@ fn parses_vars_matrix_inputs_and_seeds() {
 
 #[test]
 fn overrides_reach_params_vars_and_seed() {
-    let overrides: Vec<Override> =
-        ["clean.timeframe=15m", "vars.h=20", "seed=1", "bars.nested.deep=[1, 2]"].iter().map(|o| o.parse().unwrap()).collect();
+    let overrides: Vec<Override> = ["clean.timeframe=15m", "vars.h=20", "seed=1", "bars.nested.deep=[1, 2]"].iter().map(|o| o.parse().unwrap()).collect();
     let spec = parse(Path::new("t.yaml"), BASIC, &overrides).unwrap();
     assert_eq!(spec.stages[1].params.to_json(), serde_json::json!({"timeframe": "15m"}));
     assert_eq!(spec.stages[2].params.to_json()["horizon"], 20);

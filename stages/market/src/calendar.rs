@@ -44,16 +44,7 @@ pub enum Session {
 
 impl Session {
     /// Every session in trading-day order (without `Closed`).
-    pub const ALL: [Self; 8] = [
-        Self::Asia,
-        Self::London,
-        Self::RthOpen,
-        Self::RthMorning,
-        Self::RthLunch,
-        Self::RthAfternoon,
-        Self::RthClose,
-        Self::PostClose,
-    ];
+    pub const ALL: [Self; 8] = [Self::Asia, Self::London, Self::RthOpen, Self::RthMorning, Self::RthLunch, Self::RthAfternoon, Self::RthClose, Self::PostClose];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -195,9 +186,9 @@ impl Clock {
     pub fn session(&self, ts: i64) -> Session {
         let l = self.local(ts);
         let closed = match l.weekday {
-            5 => true,                                   // Saturday
-            6 => l.minute_of_day < DAY_OPEN_MINUTE,      // Sunday before 17:00
-            4 => l.minute_of_day >= DAY_CLOSE_MINUTE,    // Friday from 16:00
+            5 => true,                                // Saturday
+            6 => l.minute_of_day < DAY_OPEN_MINUTE,   // Sunday before 17:00
+            4 => l.minute_of_day >= DAY_CLOSE_MINUTE, // Friday from 16:00
             _ => (DAY_CLOSE_MINUTE..DAY_OPEN_MINUTE).contains(&l.minute_of_day),
         };
         if closed { Session::Closed } else { Session::at_minute(l.minute_of_day) }

@@ -7,7 +7,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int8Array, Int32Array, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray};
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int8Array, Int32Array, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray,
+};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use mlfactory_engine::StageError;
@@ -26,7 +28,9 @@ fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef, StageE
 
 /// A numeric column as f64, nulls as NaN.
 pub fn f64_column(batch: &RecordBatch, name: &str) -> Result<Vec<f64>, StageError> {
-    array_to_f64(column(batch, name)?).ok_or_else(|| StageError::data(format!("column `{name}` is {}, expected numbers", column(batch, name).map(|c| c.data_type().to_string()).unwrap_or_default())))
+    array_to_f64(column(batch, name)?).ok_or_else(|| {
+        StageError::data(format!("column `{name}` is {}, expected numbers", column(batch, name).map(|c| c.data_type().to_string()).unwrap_or_default()))
+    })
 }
 
 /// Any numeric (or boolean, or timestamp) array as f64, nulls as NaN.
@@ -55,7 +59,9 @@ pub fn ts_column(batch: &RecordBatch, name: &str) -> Result<Vec<i64>, StageError
     let col = column(batch, name)?;
     let ns = match col.data_type() {
         DataType::Timestamp(TimeUnit::Nanosecond, _) | DataType::Int64 => col.clone(),
-        DataType::Timestamp(..) => cast(col, &DataType::Timestamp(TimeUnit::Nanosecond, None)).map_err(|e| StageError::data(format!("column `{name}`: {e}")))?,
+        DataType::Timestamp(..) => {
+            cast(col, &DataType::Timestamp(TimeUnit::Nanosecond, None)).map_err(|e| StageError::data(format!("column `{name}`: {e}")))?
+        }
         other => return Err(StageError::data(format!("column `{name}` is {other}, expected a timestamp"))),
     };
     let ns = cast(&ns, &DataType::Int64).map_err(|e| StageError::data(format!("column `{name}`: {e}")))?;
@@ -159,11 +165,7 @@ impl TableBuilder {
 
 /// A float array with NaN as null.
 pub fn nan_to_null(values: Vec<f64>) -> Float64Array {
-    if values.iter().any(|v| v.is_nan()) {
-        values.into_iter().map(|v| (!v.is_nan()).then_some(v)).collect()
-    } else {
-        Float64Array::from(values)
-    }
+    if values.iter().any(|v| v.is_nan()) { values.into_iter().map(|v| (!v.is_nan()).then_some(v)).collect() } else { Float64Array::from(values) }
 }
 
 #[cfg(test)]

@@ -45,13 +45,7 @@ impl Instrument {
             .iter()
             .filter(|(s, ..)| upper == *s || (upper.starts_with(s) && upper.len() <= s.len() + 2 && is_month_code(&upper[s.len()..])))
             .max_by_key(|(s, ..)| s.len())?;
-        Some(Self {
-            symbol: root.0.to_owned(),
-            tick_size: root.1,
-            tick_value: root.2,
-            currency: "USD".into(),
-            timezone: "America/Chicago".into(),
-        })
+        Some(Self { symbol: root.0.to_owned(), tick_size: root.1, tick_value: root.2, currency: "USD".into(), timezone: "America/Chicago".into() })
     }
 
     /// Every known symbol.

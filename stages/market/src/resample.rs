@@ -114,7 +114,14 @@ pub fn buckets(ts: &[i64], tf: Timeframe, clock: &Clock) -> Result<Buckets, Stag
 /// Aggregates OHLCV over buckets.
 pub fn aggregate(bars: &Bars, b: &Buckets) -> Bars {
     let n = b.first.len();
-    let mut out = Bars { ts: b.open_ts.clone(), open: Vec::with_capacity(n), high: Vec::with_capacity(n), low: Vec::with_capacity(n), close: Vec::with_capacity(n), volume: Vec::with_capacity(n) };
+    let mut out = Bars {
+        ts: b.open_ts.clone(),
+        open: Vec::with_capacity(n),
+        high: Vec::with_capacity(n),
+        low: Vec::with_capacity(n),
+        close: Vec::with_capacity(n),
+        volume: Vec::with_capacity(n),
+    };
     for (&f, &l) in b.first.iter().zip(&b.last) {
         out.open.push(bars.open[f]);
         out.high.push(bars.high[f..=l].iter().copied().fold(f64::NEG_INFINITY, f64::max));
@@ -182,7 +189,14 @@ mod tests {
 
     #[test]
     fn aggregation_is_ohlcv() {
-        let bars = Bars { ts: vec![0, 1, 2], open: vec![1.0, 2.0, 3.0], high: vec![2.0, 5.0, 4.0], low: vec![0.5, 1.5, 0.25], close: vec![1.5, 3.0, 3.5], volume: vec![1.0, f64::NAN, 2.0] };
+        let bars = Bars {
+            ts: vec![0, 1, 2],
+            open: vec![1.0, 2.0, 3.0],
+            high: vec![2.0, 5.0, 4.0],
+            low: vec![0.5, 1.5, 0.25],
+            close: vec![1.5, 3.0, 3.5],
+            volume: vec![1.0, f64::NAN, 2.0],
+        };
         let b = Buckets { first: vec![0], last: vec![2], open_ts: vec![0] };
         let a = aggregate(&bars, &b);
         assert_eq!((a.open[0], a.high[0], a.low[0], a.close[0], a.volume[0]), (1.0, 5.0, 0.25, 3.5, 3.0));
