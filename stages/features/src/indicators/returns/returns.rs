@@ -1,0 +1,41 @@
+//! Returns of the close over `lag` bars: simple `C / C[-lag] - 1` or log `ln(C / C[-lag])`.
+
+use crate::indicators::kernels::nans;
+use crate::indicators::{Indicator, Input};
+
+/// Simple or log return.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReturnKind {
+    Simple,
+    Log,
+}
+
+/// `ret_{lag}` or `logret_{lag}`.
+#[derive(Clone, Debug)]
+pub struct Returns {
+    pub lag: usize,
+    pub kind: ReturnKind,
+}
+
+impl Indicator for Returns {
+    fn columns(&self) -> Vec<String> {
+        let name = if self.kind == ReturnKind::Log { "logret" } else { "ret" };
+        vec![format!("{name}_{}", self.lag)]
+    }
+    fn lookback(&self) -> usize {
+        self.lag
+    }
+    fn compute(&self, input: &Input<'_>) -> Vec<Vec<f64>> {
+        let c = input.close();
+        let mut out = nans(c.len());
+        for i in self.lag..c.len() {
+            let ratio = c[i] / c[i - self.lag];
+            out[i] = match self.kind {
+                ReturnKind::Simple => ratio - 1.0,
+                ReturnKind::Log if ratio > 0.0 => ratio.ln(),
+                ReturnKind::Log => f64::NAN,
+            };
+        }
+        vec![out]
+    }
+}
