@@ -138,7 +138,14 @@ pub fn aggregate(bars: &Bars, b: &Buckets) -> Bars {
 pub fn resample(batch: &RecordBatch, tf: Timeframe, clock: &Clock) -> Result<RecordBatch, StageError> {
     let bars = Bars::from_table(batch)?;
     let b = buckets(&bars.ts, tf, clock)?;
-    let agg = aggregate(&bars, &b);
+    resample_buckets(batch, &bars, &b, tf)
+}
+
+/// Resamples a bar table over buckets computed by the caller (any anchoring), keeping
+/// extra columns (last value per bucket) and the schema metadata (with
+/// `mlfactory.timeframe` set to `tf`). `bars` are the OHLCV columns of `batch`.
+pub fn resample_buckets(batch: &RecordBatch, bars: &Bars, b: &Buckets, tf: Timeframe) -> Result<RecordBatch, StageError> {
+    let agg = aggregate(bars, b);
     let mut builder = agg.to_builder();
     let last = UInt32Array::from(b.last.iter().map(|&i| i as u32).collect::<Vec<_>>());
     for (field, column) in batch.schema_ref().fields().iter().zip(batch.columns()) {
