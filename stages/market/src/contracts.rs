@@ -21,6 +21,11 @@ pub mod labels {
     pub const SIDE: &str = "side";
     /// The volatility target barriers were scaled by.
     pub const TARGET: &str = "target";
+    /// Position of the event's bar in the bars table the labels were made from (splits
+    /// count purge and embargo windows in bars with it).
+    pub const BAR: &str = "bar";
+    /// Schema metadata key: the number of bars in that bars table.
+    pub const META_BARS: &str = "mlfactory.bars";
 }
 
 /// `splits` output `splits`: one row per labelled event.
@@ -36,6 +41,10 @@ pub mod splits {
     pub const PURGED: &str = "purged";
     /// Dropped because it falls in the embargo after a split boundary.
     pub const EMBARGOED: &str = "embargoed";
+    /// The label's horizon (one splits row per labels row, in the same order).
+    pub const HORIZON: &str = "horizon";
+    /// The event's bar position (see [`super::labels::BAR`]).
+    pub const BAR: &str = "bar";
 }
 
 /// `dataset` output `tabular`: the model-ready table. Every column not listed in
@@ -50,8 +59,13 @@ pub mod dataset {
     pub const RET: &str = "ret";
     /// Sample weight.
     pub const WEIGHT: &str = "weight";
+    /// Rows sharing a segment are consecutive in time with no split boundary, purged or
+    /// embargoed row between them: sequence windows never cross a segment.
+    pub const SEGMENT: &str = "segment";
+    /// The volatility target the label's barriers were scaled by.
+    pub const TARGET: &str = "target";
     /// Non-feature columns.
-    pub const META: &[&str] = &[TS, T1, SPLIT, LABEL, RET, WEIGHT, "horizon", "barrier", "bars_held", "side", "target"];
+    pub const META: &[&str] = &[TS, T1, SPLIT, LABEL, RET, WEIGHT, SEGMENT, TARGET, "horizon", "barrier", "bars_held", "side"];
 
     /// Whether a column of a dataset table is a feature.
     pub fn is_feature(name: &str) -> bool {

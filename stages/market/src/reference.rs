@@ -37,3 +37,21 @@ pub fn dir(start: &Path, test: &str) -> Option<PathBuf> {
         }
     }
 }
+
+/// A reference CSV file: its header and rows of fields, as text (the goldens use no
+/// quoting; an empty field means missing).
+pub fn read_csv(path: &Path) -> std::io::Result<(Vec<String>, Vec<Vec<String>>)> {
+    let text = std::fs::read_to_string(path)?;
+    let mut lines = text.lines().filter(|l| !l.is_empty());
+    let split = |l: &str| l.split(',').map(str::to_owned).collect::<Vec<String>>();
+    let header = lines.next().map(split).unwrap_or_default();
+    Ok((header, lines.map(split).collect()))
+}
+
+/// A naive timestamp of the goldens (`2015-01-08T01:48:57.964000`, `2015-01-01 23:00:23.723`)
+/// as nanoseconds since the epoch.
+pub fn parse_naive_ts(s: &str) -> Option<i64> {
+    let s = s.trim().replace(' ', "T");
+    let t = chrono::NaiveDateTime::parse_from_str(&s, "%Y-%m-%dT%H:%M:%S%.f").ok()?;
+    t.and_utc().timestamp_nanos_opt()
+}

@@ -1,0 +1,255 @@
+//! The triple-barrier kernel: where an event's path first touches a barrier.
+//!
+//! An event enters at the close of its bar `i` (price `c0`) with a side `s` (+1 long,
+//! -1 short; +1 without meta-labeling) and a target `trgt` (a volatility, as a return).
+//! The path return of a price `p` is `r = (p / c0 - 1) * s`. The profit-taking barrier
+//! sits at `r = +pt * trgt`, the stop-loss at `r = -sl * trgt`; a multiplier `<= 0`
+//! disables its barrier. Bars strictly after `i` are scanned up to and including the
+//! last bar the caller allows (the vertical barrier, or the end of the data).
+//!
+//! Two ways of touching:
+//! - [`TouchMode::HighLow`] (default): a bar touches a barrier when its high or low
+//!   reaches it (`>=`, touching the price counts). A bar that **opens** beyond a barrier
+//!   (a gap) exits at its open, at the open's return. A bar whose range reaches both
+//!   barriers without a gap is resolved by the [`TieRule`] (default: the stop first,
+//!   the conservative reading of an unknown intrabar order).
+//! - [`TouchMode::Close`]: only closes count, with strict inequalities, exactly AFML
+//!   Snippet 3.2 (mlfinlab, mlfinpy), for comparison with that code.
+
+use serde::{Deserialize, Serialize};
+
+/// How a bar touches a barrier.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TouchMode {
+    /// A bar's high or low reaching a barrier touches it; gaps exit at the open.
+    #[default]
+    HighLow,
+    /// Only closes beyond a barrier touch it (AFML Snippet 3.2).
+    Close,
+}
+
+/// Which barrier wins when one bar's range reaches both (and its open neither).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TieRule {
+    /// The stop-loss was hit first (conservative).
+    #[default]
+    Stop,
+    /// The profit-taking barrier was hit first (optimistic).
+    Profit,
+}
+
+/// The barrier that ended an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Barrier {
+    /// Profit taking.
+    Pt,
+    /// Stop loss.
+    Sl,
+    /// The vertical barrier (the horizon, or the event's own `t1`).
+    Vertical,
+}
+
+impl Barrier {
+    /// The name written in the `barrier` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pt => "pt",
+            Self::Sl => "sl",
+            Self::Vertical => "vertical",
+        }
+    }
+}
+
+/// Price columns the kernel reads (all of equal length).
+#[derive(Clone, Copy, Debug)]
+pub struct Prices<'a> {
+    pub open: &'a [f64],
+    pub high: &'a [f64],
+    pub low: &'a [f64],
+    pub close: &'a [f64],
+}
+
+impl Prices<'_> {
+    pub fn len(&self) -> usize {
+        self.close.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.close.is_empty()
+    }
+}
+
+/// Barrier settings shared by every event of a run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BarrierSpec {
+    /// Profit-taking multiple of the target (`<= 0`: no profit-taking barrier).
+    pub pt: f64,
+    /// Stop-loss multiple of the target (`<= 0`: no stop-loss barrier).
+    pub sl: f64,
+    pub mode: TouchMode,
+    pub tie: TieRule,
+}
+
+/// Where an event's path first touched a horizontal barrier.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Touch {
+    /// The bar that touched.
+    pub bar: usize,
+    /// [`Barrier::Pt`] or [`Barrier::Sl`].
+    pub barrier: Barrier,
+    /// The side-adjusted return at the exit: the barrier's return, the open's on a gap,
+    /// or the close's in [`TouchMode::Close`].
+    pub ret: f64,
+}
+
+/// The first bar in `entry+1 ..= last` whose path touches a horizontal barrier, if any.
+///
+/// `side` is +1 or -1; `target` must be positive and finite (callers skip other events).
+#[inline]
+pub fn first_touch(prices: &Prices<'_>, entry: usize, last: usize, target: f64, side: f64, spec: &BarrierSpec) -> Option<Touch> {
+    let c0 = prices.close[entry];
+    let pt = if spec.pt > 0.0 { spec.pt * target } else { f64::INFINITY };
+    let sl = if spec.sl > 0.0 { spec.sl * target } else { f64::INFINITY };
+    if pt.is_infinite() && sl.is_infinite() {
+        return None;
+    }
+    let last = last.min(prices.len().saturating_sub(1));
+    match spec.mode {
+        TouchMode::Close => close_touch(prices.close, c0, entry, last, pt, sl, side),
+        TouchMode::HighLow => high_low_touch(prices, c0, entry, last, pt, sl, side, spec.tie),
+    }
+}
+
+/// AFML Snippet 3.2: `r = (c / c0 - 1) * side`; pt when `r > pt`, sl when `r < -sl`.
+#[inline]
+fn close_touch(close: &[f64], c0: f64, entry: usize, last: usize, pt: f64, sl: f64, side: f64) -> Option<Touch> {
+    for (offset, &c) in close[entry + 1..=last.max(entry)].iter().enumerate() {
+        let r = (c / c0 - 1.0) * side;
+        if r < -sl {
+            return Some(Touch { bar: entry + 1 + offset, barrier: Barrier::Sl, ret: r });
+        }
+        if r > pt {
+            return Some(Touch { bar: entry + 1 + offset, barrier: Barrier::Pt, ret: r });
+        }
+    }
+    None
+}
+
+/// High/low touches in price space, with gaps resolved at the open.
+#[inline]
+fn high_low_touch(prices: &Prices<'_>, c0: f64, entry: usize, last: usize, pt: f64, sl: f64, side: f64, tie: TieRule) -> Option<Touch> {
+    // Price levels of the two barriers: for a long the profit level is above, for a
+    // short below. Infinite distances give infinite levels, which never compare true.
+    let (pt_level, sl_level) = if side > 0.0 { (c0 * (1.0 + pt), c0 * (1.0 - sl)) } else { (c0 * (1.0 - pt), c0 * (1.0 + sl)) };
+    let (pt_level, sl_level) = (if pt.is_finite() { pt_level } else { side * f64::INFINITY }, if sl.is_finite() { sl_level } else { -side * f64::INFINITY });
+    let stop = Touch { bar: 0, barrier: Barrier::Sl, ret: -sl };
+    let profit = Touch { bar: 0, barrier: Barrier::Pt, ret: pt };
+    for j in entry + 1..=last.max(entry) {
+        let (open, high, low) = (prices.open[j], prices.high[j], prices.low[j]);
+        // favourable / adverse extremes of the bar for this side
+        let (fav, adv) = if side > 0.0 { (high >= pt_level, low <= sl_level) } else { (low <= pt_level, high >= sl_level) };
+        if !(fav || adv) {
+            continue;
+        }
+        let open_ret = (open / c0 - 1.0) * side;
+        let hit = if open_ret >= pt {
+            Touch { ret: open_ret, ..profit }
+        } else if open_ret <= -sl {
+            Touch { ret: open_ret, ..stop }
+        } else if fav && adv {
+            match tie {
+                TieRule::Stop => stop,
+                TieRule::Profit => profit,
+            }
+        } else if fav {
+            profit
+        } else {
+            stop
+        };
+        return Some(Touch { bar: j, ..hit });
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use rstest::rstest;
+
+    use super::*;
+
+    fn flat(n: usize, price: f64) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+        (vec![price; n], vec![price; n], vec![price; n], vec![price; n])
+    }
+
+    fn spec(mode: TouchMode) -> BarrierSpec {
+        BarrierSpec { pt: 1.0, sl: 1.0, mode, tie: TieRule::Stop }
+    }
+
+    #[rstest]
+    #[case::long_pt(1.0, 102.0, 100.0, Barrier::Pt, 0.01)]
+    #[case::long_sl(1.0, 100.0, 98.0, Barrier::Sl, -0.01)]
+    #[case::short_pt(-1.0, 100.0, 98.0, Barrier::Pt, 0.01)]
+    #[case::short_sl(-1.0, 102.0, 100.0, Barrier::Sl, -0.01)]
+    fn high_low_touch_exits_at_the_barrier(#[case] side: f64, #[case] high: f64, #[case] low: f64, #[case] barrier: Barrier, #[case] ret: f64) {
+        let (o, mut h, mut l, c) = flat(5, 100.0);
+        h[3] = high;
+        l[3] = low;
+        let p = Prices { open: &o, high: &h, low: &l, close: &c };
+        let t = first_touch(&p, 0, 4, 0.01, side, &spec(TouchMode::HighLow)).unwrap();
+        assert_eq!((t.bar, t.barrier), (3, barrier));
+        assert!((t.ret - ret).abs() < 1e-15);
+    }
+
+    #[test]
+    fn a_bar_reaching_both_barriers_follows_the_tie_rule() {
+        let (o, mut h, mut l, c) = flat(3, 100.0);
+        h[1] = 102.0;
+        l[1] = 98.0;
+        let p = Prices { open: &o, high: &h, low: &l, close: &c };
+        let mut s = spec(TouchMode::HighLow);
+        assert_eq!(first_touch(&p, 0, 2, 0.01, 1.0, &s).unwrap().barrier, Barrier::Sl);
+        s.tie = TieRule::Profit;
+        assert_eq!(first_touch(&p, 0, 2, 0.01, 1.0, &s).unwrap().barrier, Barrier::Pt);
+    }
+
+    #[test]
+    fn a_gap_through_a_barrier_exits_at_the_open_whatever_the_tie_rule() {
+        let (mut o, mut h, mut l, c) = flat(3, 100.0);
+        (o[1], h[1], l[1]) = (103.0, 103.5, 97.0);
+        let p = Prices { open: &o, high: &h, low: &l, close: &c };
+        let t = first_touch(&p, 0, 2, 0.01, 1.0, &spec(TouchMode::HighLow)).unwrap();
+        assert_eq!((t.bar, t.barrier), (1, Barrier::Pt));
+        assert!((t.ret - 0.03).abs() < 1e-15, "a gap fills at the open, not at the barrier");
+        (o[1], h[1], l[1]) = (96.0, 103.0, 95.0);
+        let p = Prices { open: &o, high: &h, low: &l, close: &c };
+        let t = first_touch(&p, 0, 2, 0.01, 1.0, &spec(TouchMode::HighLow)).unwrap();
+        assert_eq!(t.barrier, Barrier::Sl);
+        assert!((t.ret + 0.04).abs() < 1e-15);
+    }
+
+    #[test]
+    fn close_mode_ignores_wicks_and_needs_a_strict_cross() {
+        let (o, mut h, mut l, mut c) = flat(4, 100.0);
+        (h[1], l[1]) = (110.0, 90.0);
+        c[2] = 100.99; // below the barrier: no touch, although the wick of bar 1 went through
+        c[3] = 101.5;
+        let p = Prices { open: &o, high: &h, low: &l, close: &c };
+        let t = first_touch(&p, 0, 3, 0.01, 1.0, &spec(TouchMode::Close)).unwrap();
+        assert_eq!((t.bar, t.barrier), (3, Barrier::Pt));
+        assert!((t.ret - 0.015).abs() < 1e-15);
+    }
+
+    #[test]
+    fn the_scan_never_reads_past_last_and_disabled_barriers_never_fire() {
+        let (o, mut h, l, c) = flat(5, 100.0);
+        h[4] = 150.0;
+        let p = Prices { open: &o, high: &h, low: &l, close: &c };
+        assert!(first_touch(&p, 0, 3, 0.01, 1.0, &spec(TouchMode::HighLow)).is_none());
+        let off = BarrierSpec { pt: 0.0, sl: 0.0, ..spec(TouchMode::HighLow) };
+        assert!(first_touch(&p, 0, 4, 0.01, 1.0, &off).is_none());
+        let no_pt = BarrierSpec { pt: 0.0, ..spec(TouchMode::HighLow) };
+        assert!(first_touch(&p, 0, 4, 0.01, 1.0, &no_pt).is_none());
+    }
+}
