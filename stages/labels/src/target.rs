@@ -100,7 +100,7 @@ pub fn rolling_log_return_std(close: &[f64], window: usize) -> Vec<f64> {
     let w = window as f64;
     let (mut sum, mut sq) = (0.0, 0.0);
     for i in window..n {
-        if (i - window) % window == 0 {
+        if (i - window).is_multiple_of(window) {
             let slice = &r[i + 1 - window..=i];
             sum = slice.iter().sum();
             sq = slice.iter().map(|x| x * x).sum();

@@ -221,7 +221,7 @@ pub fn label_bars(bars: &Bars, table: &RecordBatch, p: &TripleBarrierParams) -> 
     let (events, skipped_no_target, meta) = bar_events(bars, table, p)?;
     let (spec, rule) = spec_and_rule(p, meta);
     let outcomes = label_events(&prices(bars), &events, &sorted_horizons(p), &spec, &rule);
-    Ok(Labelled { skipped_no_target, events, outcomes, meta })
+    Ok(Labelled { events, outcomes, skipped_no_target, meta })
 }
 
 /// Labels exactly the events of an `events` table, AFML style: `ts` (a bar's ts),

@@ -176,13 +176,12 @@ impl Stage for Splits {
         let held = f64_column(labels, lab::BARS_HELD)?;
         let bar = f64_column(labels, lab::BAR)
             .map_err(|e| StageError::data_hint(e.to_string(), "splits needs the `bar` column that labels.triple_barrier writes"))?;
-        let n_bars = match labels.schema_ref().metadata().get(lab::META_BARS) {
-            Some(v) => v.parse::<usize>().map_err(|_| StageError::data(format!("labels metadata `{}` is `{v}`, expected a count", lab::META_BARS)))?,
-            None => {
-                let last = bar.iter().zip(&held).map(|(b, h)| (b + h) as usize + 1).max().unwrap_or(0);
-                ctx.log(format!("labels carry no `{}`; counting {last} bars (up to the last t1)", lab::META_BARS));
-                last
-            }
+        let n_bars = if let Some(v) = labels.schema_ref().metadata().get(lab::META_BARS) {
+            v.parse::<usize>().map_err(|_| StageError::data(format!("labels metadata `{}` is `{v}`, expected a count", lab::META_BARS)))?
+        } else {
+            let last = bar.iter().zip(&held).map(|(b, h)| (b + h) as usize + 1).max().unwrap_or(0);
+            ctx.log(format!("labels carry no `{}`; counting {last} bars (up to the last t1)", lab::META_BARS));
+            last
         };
         let longest = horizon.iter().chain(&held).fold(0.0_f64, |a, &b| a.max(b)) as usize;
         let purge_bars = match p.purge {

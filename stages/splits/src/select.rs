@@ -238,7 +238,9 @@ fn fit_pca(columns: &[&[f64]], names: &[String], p: &PcaParams) -> Pca {
             let mut v: Vec<f64> = (0..d).map(|j| vectors[j][c]).collect();
             let lead = v.iter().copied().fold(0.0_f64, |a, b| if b.abs() > a.abs() { b } else { a });
             if lead < 0.0 {
-                v.iter_mut().for_each(|x| *x = -*x);
+                for x in &mut v {
+                    *x = -*x;
+                }
             }
             v
         })
@@ -267,13 +269,13 @@ pub fn jacobi_eigen(mut a: Vec<Vec<f64>>) -> (Vec<f64>, Vec<Vec<f64>>) {
                 let t = if theta == 0.0 { 1.0 } else { t };
                 let c = 1.0 / (t * t + 1.0).sqrt();
                 let s = t * c;
-                for k in 0..d {
-                    let (akp, akq) = (a[k][p], a[k][q]);
-                    a[k][p] = c * akp - s * akq;
-                    a[k][q] = s * akp + c * akq;
+                for row in &mut a {
+                    let (akp, akq) = (row[p], row[q]);
+                    row[p] = c * akp - s * akq;
+                    row[q] = s * akp + c * akq;
                 }
-                for k in 0..d {
-                    let (apk, aqk) = (a[p][k], a[q][k]);
+                let (row_p, row_q) = (a[p].clone(), a[q].clone());
+                for (k, (apk, aqk)) in row_p.into_iter().zip(row_q).enumerate() {
                     a[p][k] = c * apk - s * aqk;
                     a[q][k] = s * apk + c * aqk;
                 }

@@ -282,8 +282,9 @@ impl CombinatorialPurgedKFold {
         let combos = self.combinations();
         let mut paths = vec![vec![0; self.n_groups]; self.n_paths()];
         for g in 0..self.n_groups {
-            for (p, s) in combos.iter().enumerate().filter(|(_, c)| c.contains(&g)).map(|(s, _)| s).enumerate() {
-                paths[p][g] = s;
+            let using = combos.iter().enumerate().filter(|(_, c)| c.contains(&g)).map(|(s, _)| s);
+            for (path, s) in paths.iter_mut().zip(using) {
+                path[g] = s;
             }
         }
         paths

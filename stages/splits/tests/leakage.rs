@@ -140,10 +140,13 @@ fn train_rows(t: &RecordBatch) -> BTreeMap<String, Vec<String>> {
         .fields()
         .iter()
         .map(|f| {
-            let v = f64_column(t, f.name()).map(|v| keep.iter().map(|&r| v[r].to_bits().to_string()).collect()).unwrap_or_else(|_| {
-                let s = str_column(t, f.name()).unwrap();
-                keep.iter().map(|&r| s[r].clone().unwrap_or_default()).collect()
-            });
+            let v = f64_column(t, f.name()).map_or_else(
+                |_| {
+                    let s = str_column(t, f.name()).unwrap();
+                    keep.iter().map(|&r| s[r].clone().unwrap_or_default()).collect()
+                },
+                |v| keep.iter().map(|&r| v[r].to_bits().to_string()).collect(),
+            );
             (f.name().clone(), v)
         })
         .collect()
