@@ -37,13 +37,44 @@ pub fn material(plan: &Plan, stage: &PlannedStage, known: &[Option<BTreeMap<Stri
         }
         inputs.insert(b.slot.name.to_owned(), Value::Array(items));
     }
-    Some(json!({
+    let mut material = json!({
         "kind": stage.kind.kind(),
         "version": stage.kind.version(),
         "params": stage.params,
         "seed": stage.seed,
         "inputs": inputs,
-    }))
+    });
+    if stage.kind.wants_lineage() {
+        material["lineage"] = lineage(plan, stage, known)?;
+    }
+    Some(material)
+}
+
+/// Every stage upstream of `stage` (transitively), in plan order, with its key and
+/// output hashes: the provenance handed to kinds that ask for it.
+fn lineage(plan: &Plan, stage: &PlannedStage, known: &[Option<BTreeMap<String, OutputRecord>>]) -> Option<Value> {
+    let mut upstream = std::collections::BTreeSet::new();
+    let mut stack: Vec<usize> = stage.upstream().collect();
+    while let Some(u) = stack.pop() {
+        if upstream.insert(u) {
+            stack.extend(plan.stages[u].upstream());
+        }
+    }
+    let mut stages = Vec::with_capacity(upstream.len());
+    for u in upstream {
+        let s = &plan.stages[u];
+        let outputs: serde_json::Map<String, Value> = known[u].as_ref()?.iter().map(|(name, rec)| (name.clone(), json!(rec.hash.to_hex()))).collect();
+        stages.push(json!({
+            "name": s.name,
+            "kind": s.kind.kind(),
+            "version": s.kind.version(),
+            "params": s.params,
+            "seed": s.seed,
+            "key": key_of(&material(plan, s, known)?).to_hex(),
+            "outputs": outputs,
+        }));
+    }
+    Some(json!({"pipeline": plan.pipeline, "stages": stages}))
 }
 
 /// The key of some material.

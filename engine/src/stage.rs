@@ -321,6 +321,7 @@ impl<T, E: std::error::Error + Send + Sync + 'static> ResultExt<T> for Result<T,
 pub struct StageContext<'a> {
     seed: u64,
     progress: &'a dyn ProgressSink,
+    lineage: Option<&'a serde_json::Value>,
 }
 
 impl fmt::Debug for StageContext<'_> {
@@ -331,7 +332,21 @@ impl fmt::Debug for StageContext<'_> {
 
 impl<'a> StageContext<'a> {
     pub fn new(seed: u64, progress: &'a dyn ProgressSink) -> Self {
-        Self { seed, progress }
+        Self { seed, progress, lineage: None }
+    }
+
+    /// Gives the stage its lineage (see [`Stage::LINEAGE`]).
+    pub fn with_lineage(mut self, lineage: Option<&'a serde_json::Value>) -> Self {
+        self.lineage = lineage;
+        self
+    }
+
+    /// For kinds with [`Stage::LINEAGE`]: `{"pipeline": NAME, "stages": [{name, kind,
+    /// version, params, seed, key, outputs: {NAME: HASH}}, …]}` for every stage upstream of
+    /// this one, in run order. It is part of the stage's key, so it is as cacheable as
+    /// any input. `None` for other kinds.
+    pub fn lineage(&self) -> Option<&serde_json::Value> {
+        self.lineage
     }
 
     /// The stage's seed (the spec's `seed`, or the stage's own).
@@ -371,10 +386,21 @@ pub trait Stage: Send + Sync + 'static {
     const ABOUT: &'static str;
     const INPUTS: &'static [InputSlot];
     const OUTPUTS: &'static [OutputSlot];
+    /// Whether the stage reads its provenance through [`StageContext::lineage`] (reports
+    /// do). The lineage then enters the stage's key.
+    const LINEAGE: bool = false;
 
     /// Checks beyond types (ranges, consistency). Errors point at the param in the spec.
     fn check(&self, _params: &Self::Params) -> Result<(), ParamIssue> {
         Ok(())
+    }
+
+    /// The canonical params that enter the stage's key: by default the parsed params
+    /// (defaults filled) once [`Self::check`] passes. Kinds with nested, dynamically
+    /// typed params (a model spec) fill those defaults here too.
+    fn canonical(&self, params: Self::Params) -> Result<Self::Params, ParamIssue> {
+        self.check(&params)?;
+        Ok(params)
     }
 
     /// Computes the outputs. Must be a pure function of params, inputs and `ctx.seed()`.
@@ -388,6 +414,7 @@ pub trait DynStage: Send + Sync {
     fn about(&self) -> &'static str;
     fn inputs(&self) -> &'static [InputSlot];
     fn outputs(&self) -> &'static [OutputSlot];
+    fn wants_lineage(&self) -> bool;
     /// JSON Schema of the params.
     fn params_schema(&self, generator: &mut SchemaGenerator) -> Schema;
     /// Parses params, fills defaults and checks them; returns the canonical form.
@@ -428,12 +455,14 @@ impl<S: Stage> DynStage for S {
     fn outputs(&self) -> &'static [OutputSlot] {
         S::OUTPUTS
     }
+    fn wants_lineage(&self) -> bool {
+        S::LINEAGE
+    }
     fn params_schema(&self, generator: &mut SchemaGenerator) -> Schema {
         generator.subschema_for::<S::Params>()
     }
     fn normalize(&self, params: &serde_json::Value) -> Result<serde_json::Value, ParamIssue> {
-        let typed: S::Params = parse_params(params)?;
-        self.check(&typed)?;
+        let typed = self.canonical(parse_params(params)?)?;
         serde_json::to_value(&typed).map_err(|e| ParamIssue::new(&[], format!("params do not serialize: {e}")))
     }
     fn run_json(&self, ctx: &StageContext<'_>, params: &serde_json::Value, inputs: &StageInputs) -> Result<StageOutput, StageError> {

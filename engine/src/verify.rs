@@ -97,9 +97,17 @@ pub fn verify(
                 inputs.insert(slot, item.stage.clone(), decode(bytes, format)?);
             }
         }
+        // Kinds that read their lineage get it back from the action cache's key material.
+        let lineage = if kind.wants_lineage() {
+            let key = stage.key.ok_or_else(|| EngineError::Internal(format!("stage `{}` has no key in its run record", stage.name)))?;
+            let manifest = store.action(&key).ok_or_else(|| EngineError::Usage(format!("stage `{}`: its cache entry is gone (gc?); rerun the spec and verify that run", stage.name)))?;
+            manifest.material.get("lineage").cloned()
+        } else {
+            None
+        };
         let progress = reporter.stage(&stage.name);
         let clock = Instant::now();
-        let out = run_stage(kind.as_ref(), &stage.params, stage.seed, &inputs, &progress).map_err(|source| EngineError::Stage {
+        let out = run_stage(kind.as_ref(), &stage.params, stage.seed, lineage.as_ref(), &inputs, &progress).map_err(|source| EngineError::Stage {
             stage: stage.name.clone(),
             kind: stage.kind.clone(),
             source,

@@ -19,10 +19,11 @@ pub fn run_stage(
     kind: &dyn DynStage,
     params: &serde_json::Value,
     seed: u64,
+    lineage: Option<&serde_json::Value>,
     inputs: &StageInputs,
     progress: &dyn ProgressSink,
 ) -> Result<StageOutput, StageError> {
-    let ctx = StageContext::new(seed, progress);
+    let ctx = StageContext::new(seed, progress).with_lineage(lineage);
     let out = kind.run_json(&ctx, params, inputs)?;
     check_outputs(kind, &out)?;
     Ok(out)
@@ -113,7 +114,7 @@ pub(super) fn compute(
     };
     let progress = reporter.stage(&stage.name);
     let clock = Instant::now();
-    let result = run_stage(stage.kind.as_ref(), &stage.params, stage.seed, &inputs, &progress);
+    let result = run_stage(stage.kind.as_ref(), &stage.params, stage.seed, material.get("lineage"), &inputs, &progress);
     progress.finish();
     drop(inputs);
     let out = match result {
