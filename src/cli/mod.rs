@@ -2,6 +2,7 @@
 
 mod export;
 mod inspect;
+mod models;
 mod query;
 mod run;
 mod store;
@@ -150,6 +151,16 @@ pub(crate) enum Command {
     },
     /// Print the JSON Schema of pipeline specs.
     Schema,
+    /// List model types (`model: {type, params}`), or describe one's params.
+    Models {
+        /// A model type, e.g. `gbdt`.
+        name: Option<String>,
+        /// Print every type's params as markdown.
+        #[arg(long)]
+        markdown: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// List stage kinds, or describe one (inputs, outputs, params).
     Kinds {
         kind: Option<String>,
@@ -200,6 +211,7 @@ pub(crate) fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Query { sql, run, format } => query::query(g, &sql, &run, format),
         Command::Schema => inspect::schema(),
         Command::Kinds { kind, markdown } => inspect::kinds(kind.as_deref(), markdown),
+        Command::Models { name, markdown, json } => models::models(name.as_deref(), markdown, json),
     }
 }
 
