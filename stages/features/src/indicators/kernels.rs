@@ -18,12 +18,19 @@ pub(crate) fn is_zero(v: f64) -> bool {
     -1e-14 < v && v < 1e-14
 }
 
+/// TA-Lib's scale-aware zero test for a difference of comparable magnitudes
+/// (`TA_IS_ZERO_SCALED`): `|v| <= 1e-14 scale`, with `scale = |a| + |b|`.
+pub(crate) fn is_zero_scaled(v: f64, scale: f64) -> bool {
+    v.abs() <= 1e-14 * scale
+}
+
 /// TA-Lib's `TA_IS_ZERO_OR_NEG` (epsilon 1e-14).
 pub(crate) fn is_zero_or_neg(v: f64) -> bool {
     v < 1e-14
 }
 
 /// Index of the first non-NaN value (`x.len()` when there is none).
+#[cfg(test)]
 pub(crate) fn first_valid(x: &[f64]) -> usize {
     x.iter().position(|v| !v.is_nan()).unwrap_or(x.len())
 }

@@ -655,6 +655,8 @@ pub fn all_set() -> Selection {
         cmo: vec![14],
         apo: vec![[12, 26]],
         ppo: vec![[12, 26]],
+        apo_ema: vec![[12, 26]],
+        ppo_ema: vec![[12, 26]],
         adx: vec![14, 28],
         adxr: vec![14],
         dx: vec![14],

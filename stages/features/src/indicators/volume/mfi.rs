@@ -1,8 +1,8 @@
 //! Money flow index (TA-Lib `MFI`): typical-price money flow split by the direction of
-//! the typical price (unchanged: neither), `100 pos / (pos + neg)` over the window; 0
+//! the typical price (unchanged, to TA-Lib's relative epsilon: neither), `100 pos / (pos + neg)` over the window; 0
 //! when the total flow is below 1 (TA-Lib's rule).
 
-use crate::indicators::kernels::{WindowSum, nans};
+use crate::indicators::kernels::{WindowSum, is_zero_scaled, nans};
 use crate::indicators::{Indicator, Input};
 
 /// `mfi_{period}`.
@@ -29,8 +29,10 @@ impl Indicator for Mfi {
         for i in 1..len {
             let flow = tp[i] * v[i];
             let d = tp[i] - tp[i - 1];
-            pos[i] = if d > 0.0 { flow } else { 0.0 };
-            neg[i] = if d < 0.0 { flow } else { 0.0 };
+            // TA-Lib treats typical prices equal to rounding as unchanged.
+            let flat = is_zero_scaled(d, tp[i].abs() + tp[i - 1].abs());
+            pos[i] = if d > 0.0 && !flat { flow } else { 0.0 };
+            neg[i] = if d < 0.0 && !flat { flow } else { 0.0 };
         }
         let (mut ps, mut ns) = (WindowSum::new(self.period), WindowSum::new(self.period));
         let mut out = nans(len);
