@@ -292,3 +292,59 @@ pub(crate) mod testing {
             .unwrap()
     }
 }
+
+#[cfg(test)]
+pub(crate) mod goldens {
+    //! The observations of a `shared/reference/finml` splits case as a dataset table.
+
+    use std::path::Path;
+
+    use mlfactory_market::columns::TableBuilder;
+
+    use super::*;
+
+    /// Nanoseconds since the epoch of a naive `YYYY-MM-DDTHH:MM:SS[.ffffff]` timestamp.
+    fn parse_ns(s: &str) -> i64 {
+        let n = |a: usize, b: usize| s[a..b].parse::<i64>().expect("digits");
+        let (y, m, d) = (n(0, 4), n(5, 7), n(8, 10));
+        // Days from civil (Howard Hinnant's algorithm).
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+        let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+        let micros = if s.len() > 20 { n(20, 26) } else { 0 };
+        ((days * 86_400 + n(11, 13) * 3600 + n(14, 16) * 60 + n(17, 19)) * 1_000_000 + micros) * 1000
+    }
+
+    /// The `t1.csv` of a case (`t0,t1` per observation) as a dataset whose rows are all
+    /// `train`, with a constant feature.
+    pub(crate) fn dataset(t1_csv: &Path) -> RecordBatch {
+        let text = std::fs::read_to_string(t1_csv).expect("t1.csv");
+        let rows: Vec<(i64, i64)> = text
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let (a, b) = l.split_once(',').expect("two columns");
+                (parse_ns(a), parse_ns(b))
+            })
+            .collect();
+        let n = rows.len();
+        TableBuilder::new()
+            .ts(ds::TS, rows.iter().map(|r| r.0).collect())
+            .ts(ds::T1, rows.iter().map(|r| r.1).collect())
+            .str(ds::SPLIT, &vec!["train"; n])
+            .f64(ds::LABEL, (0..n).map(|i| (i % 3) as f64 - 1.0).collect())
+            .f64(ds::RET, vec![0.0; n])
+            .f64("x", vec![1.0; n])
+            .build()
+            .expect("table")
+    }
+
+    #[test]
+    fn parses_naive_timestamps() {
+        assert_eq!(parse_ns("1970-01-01T00:00:00.000000"), 0);
+        assert_eq!(parse_ns("2024-01-02T08:45:00.000000"), 1_704_185_100_000_000_000);
+        assert_eq!(parse_ns("2024-03-01T00:00:00.000001"), 1_709_251_200_000_001_000);
+    }
+}

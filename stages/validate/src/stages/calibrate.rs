@@ -173,8 +173,8 @@ impl Stage for Calibrate {
 
 #[cfg(test)]
 mod tests {
-    use mlfactory_engine::progress::NullProgress;
     use mlfactory_engine::Artifact;
+    use mlfactory_engine::progress::NullProgress;
     use mlfactory_engine::stage::DynStage;
 
     use super::*;

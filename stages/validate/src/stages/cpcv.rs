@@ -238,8 +238,8 @@ fn distribution(v: &[f64]) -> serde_json::Value {
 
 #[cfg(test)]
 mod tests {
-    use mlfactory_engine::progress::NullProgress;
     use mlfactory_engine::Artifact;
+    use mlfactory_engine::progress::NullProgress;
     use mlfactory_engine::stage::DynStage;
     use mlfactory_market::columns::{f64_column, str_column};
 
@@ -292,5 +292,35 @@ mod tests {
         let stage = Cpcv::new(catalog());
         assert!(stage.normalize(&serde_json::json!({"groups": 4, "test_groups": 4})).is_err());
         assert!(stage.normalize(&serde_json::json!({"groups": 30, "test_groups": 10})).is_err());
+    }
+
+    /// shared/reference/finml/cpcv (t1-based cases): groups, the path assembly and each
+    /// split's train and test sizes equal the closed-overlap reference.
+    #[test]
+    fn agrees_with_finml_cpcv_goldens() {
+        let Some(dir) = mlfactory_market::reference::dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), "agrees_with_finml_cpcv_goldens") else { return };
+        for case in ["real_h005_meta_momentum_N6_k2", "synth42_bars60_N6_k2", "synth42_bars60_N8_k3"] {
+            let case_dir = dir.join("finml/cpcv").join(case);
+            let golden: serde_json::Value = serde_json::from_slice(&std::fs::read(case_dir.join("splits.json")).unwrap()).unwrap();
+            let stage = Cpcv::new(catalog());
+            let params = serde_json::json!({"model": {"type": "probe"}, "groups": golden["N"], "test_groups": golden["k"], "embargo_pct": golden["pct_embargo"], "splits": ["train"]});
+            let params: Params = serde_json::from_value(stage.normalize(&params).unwrap()).unwrap();
+            let progress = NullProgress;
+            let table = crate::cv::goldens::dataset(&case_dir.join("t1.csv"));
+            let out = stage.run(&StageContext::new(0, &progress), &params, &StageInputs::new().with_table("dataset", table)).unwrap();
+            let Artifact::Json(summary) = &out.artifacts["summary"] else { panic!() };
+            assert_eq!(summary["n_paths"], golden["phi"], "{case}");
+            assert_eq!(summary["embargo_rows"], golden["embargo_obs"], "{case}");
+            assert_eq!(summary["group_rows"], golden["groups_array_split"], "{case}");
+            assert_eq!(summary["path_splits"], golden["paths"], "{case}");
+            for (s, want) in golden["own_closed_overlap_purge_plus_embargo"].as_array().unwrap().iter().enumerate() {
+                let got = &summary["splits"][s];
+                assert_eq!(got["test_groups"], want["test_groups"], "{case} split {s}");
+                assert_eq!(got["train_rows"].as_u64().unwrap() as usize, want["train"].as_array().unwrap().len(), "{case} split {s}");
+                assert_eq!(got["test_rows"].as_u64().unwrap() as usize, want["test"].as_array().unwrap().len(), "{case} split {s}");
+            }
+            let Artifact::Table(paths) = &out.artifacts["paths"] else { panic!() };
+            assert!(f64_column(paths, "p_short").unwrap().iter().all(|p| *p == 0.0), "{case}: leak");
+        }
     }
 }

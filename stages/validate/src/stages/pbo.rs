@@ -52,11 +52,12 @@ impl Stage for Pbo {
     ];
 
     fn check(&self, p: &Params) -> Result<(), ParamIssue> {
-        if p.partitions < 2 || p.partitions % 2 != 0 {
+        if p.partitions < 2 || !p.partitions.is_multiple_of(2) {
             return Err(ParamIssue::new(&["partitions"], format!("must be even and at least 2, got {}", p.partitions)).hint("16 is the usual choice"));
         }
         if p.partitions > MAX_PARTITIONS {
-            return Err(ParamIssue::new(&["partitions"], format!("{} partitions make too many combinations", p.partitions)).hint(format!("use at most {MAX_PARTITIONS}")));
+            return Err(ParamIssue::new(&["partitions"], format!("{} partitions make too many combinations", p.partitions))
+                .hint(format!("use at most {MAX_PARTITIONS}")));
         }
         if p.histogram_bins == 0 {
             return Err(ParamIssue::new(&["histogram_bins"], "must be at least 1"));
@@ -167,8 +168,8 @@ fn logits_table(r: &Cscv, names: &[String]) -> Result<arrow::array::RecordBatch,
 
 #[cfg(test)]
 mod tests {
-    use mlfactory_engine::progress::NullProgress;
     use mlfactory_engine::Artifact;
+    use mlfactory_engine::progress::NullProgress;
     use mlfactory_engine::stage::DynStage;
     use mlfactory_market::columns::f64_column;
 

@@ -81,8 +81,8 @@ impl Stage for PurgedKFold {
 
 #[cfg(test)]
 mod tests {
-    use mlfactory_engine::progress::NullProgress;
     use mlfactory_engine::Artifact;
+    use mlfactory_engine::progress::NullProgress;
     use mlfactory_engine::stage::DynStage;
     use mlfactory_market::columns::{f64_column, str_column};
 
@@ -130,5 +130,38 @@ mod tests {
         assert!(stage.normalize(&serde_json::json!({"folds": 1})).is_err());
         let issue = stage.normalize(&serde_json::json!({"model": {"type": "logistc"}})).unwrap_err();
         assert_eq!(issue.path, ["model", "type"]);
+    }
+
+    /// shared/reference/finml/purged_kfold: every (k, embargo) configuration of every
+    /// case gives the training-set sizes of the closed-overlap reference (which
+    /// timeseriescv's `CombPurgedKFoldCV(n_test_splits=1)` reproduces), and no fold
+    /// trains on a row overlapping its test rows.
+    #[test]
+    fn agrees_with_finml_purged_kfold_goldens() {
+        let Some(dir) = mlfactory_market::reference::dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), "agrees_with_finml_purged_kfold_goldens") else {
+            return;
+        };
+        let mut checked = 0;
+        for case in ["mlfinlab_infosets_20", "mlfinlab_infosets_100", "real_h005_meta_momentum", "synth42_bars60_pt1_sl1"] {
+            let case_dir = dir.join("finml/purged_kfold").join(case);
+            let golden: serde_json::Value = serde_json::from_slice(&std::fs::read(case_dir.join("splits.json")).unwrap()).unwrap();
+            let table = crate::cv::goldens::dataset(&case_dir.join("t1.csv"));
+            for config in golden["configs"].as_array().unwrap() {
+                let stage = PurgedKFold::new(catalog());
+                let params =
+                    serde_json::json!({"model": {"type": "probe"}, "folds": config["n_splits"], "embargo_pct": config["pct_embargo"], "splits": ["train"]});
+                let params: Params = serde_json::from_value(stage.normalize(&params).unwrap()).unwrap();
+                let progress = NullProgress;
+                let out = stage.run(&StageContext::new(0, &progress), &params, &StageInputs::new().with_table("dataset", table.clone())).unwrap();
+                let Artifact::Json(folds) = &out.artifacts["folds"] else { panic!() };
+                let want = &config["train_sizes"]["own_closed_overlap_purge_plus_embargo"];
+                let got: Vec<u64> = folds["folds"].as_array().unwrap().iter().map(|f| f["train_rows"].as_u64().unwrap()).collect();
+                assert_eq!(serde_json::json!(got), *want, "{case} {config}", config = config["n_splits"]);
+                let Artifact::Table(t) = &out.artifacts["predictions"] else { panic!() };
+                assert!(f64_column(t, "p_short").unwrap().iter().all(|p| *p == 0.0), "{case}: leak");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 8, "{checked} configurations");
     }
 }

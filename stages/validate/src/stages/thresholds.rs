@@ -280,8 +280,8 @@ fn group(rows: impl Iterator<Item = usize>, trade_ret: &[f64]) -> Group {
 
 #[cfg(test)]
 mod tests {
-    use mlfactory_engine::progress::NullProgress;
     use mlfactory_engine::Artifact;
+    use mlfactory_engine::progress::NullProgress;
     use mlfactory_engine::stage::DynStage;
     use mlfactory_market::columns::{array_to_f64, str_column};
 
@@ -296,7 +296,7 @@ mod tests {
             let strong = i % 4 == 0;
             p.proba[i] = if strong { [0.1, 0.2, 0.7] } else { [0.3, 0.25, 0.45] };
             let won = if strong { (i / 4) % 8 != 0 } else { i % 2 == 0 };
-            p.ret[i] = if won != flip { 0.01 } else { -0.01 };
+            p.ret[i] = if won == flip { -0.01 } else { 0.01 };
         }
         p
     }

@@ -100,8 +100,8 @@ impl Stage for WalkForward {
 
 #[cfg(test)]
 mod tests {
-    use mlfactory_engine::progress::NullProgress;
     use mlfactory_engine::Artifact;
+    use mlfactory_engine::progress::NullProgress;
     use mlfactory_engine::stage::DynStage;
     use mlfactory_market::columns::{f64_column, ts_column};
 

@@ -92,7 +92,7 @@ pub const MAX_PARTITIONS: usize = 22;
 /// Runs CSCV on `returns`: one slice per strategy, all of the same length T.
 pub fn cscv(returns: &[Vec<f64>], partitions: usize) -> Result<Cscv, CscvError> {
     let s = partitions;
-    if s < 2 || s % 2 != 0 {
+    if s < 2 || !s.is_multiple_of(2) {
         return Err(CscvError::OddPartitions(s));
     }
     if s > MAX_PARTITIONS || binomial(s, s / 2) > MAX_COMBINATIONS {
@@ -132,7 +132,7 @@ pub fn cscv(returns: &[Vec<f64>], partitions: usize) -> Result<Cscv, CscvError> 
             let target = r_oos[n_star];
             let less = r_oos.iter().filter(|&&v| v < target).count();
             let equal = r_oos.iter().filter(|&&v| v == target).count();
-            let oos_rank = less as f64 + (equal as f64 + 1.0) / 2.0;
+            let oos_rank = less as f64 + f64::midpoint(equal as f64, 1.0);
             let w_bar = oos_rank / (n as f64 + 1.0);
             Combination { is_blocks, n_star, r_is: r_is[n_star], r_oos: target, oos_rank, w_bar, logit: (w_bar / (1.0 - w_bar)).ln() }
         })
@@ -273,7 +273,9 @@ mod tests {
             // arithmetic can differ from count / total in the last bit).
             let total = got.combinations.len() as f64;
             let count = |share: f64| (share * total).round();
-            for (what, mine, theirs) in [("pbo", got.pbo, "pbo"), ("pbo < 0", got.pbo_strict, "pbo_strict_lt0"), ("P(oos loss)", got.prob_oos_loss, "prob_oos_loss")] {
+            for (what, mine, theirs) in
+                [("pbo", got.pbo, "pbo"), ("pbo < 0", got.pbo_strict, "pbo_strict_lt0"), ("P(oos loss)", got.prob_oos_loss, "prob_oos_loss")]
+            {
                 let want = result[theirs].as_f64().unwrap();
                 assert_eq!(count(mine), count(want), "{name}: {what}");
                 assert!((mine - want).abs() < 1e-15, "{name}: {what}");
