@@ -2,7 +2,7 @@
 //!
 //! Buckets start at the trading day's open (17:00 exchange time) and are `N` minutes
 //! long, so a bar never spans the daily break or the weekend; a day's last bucket may be
-//! shorter (a 45-minute ladder ends 15:45-16:00). `1d` makes one bar per trading day.
+//! shorter (a 45-minute ladder ends 15:30-16:00). `1d` makes one bar per trading day.
 //! OHLCV aggregate as first / max / min / last / sum (null when every volume is null);
 //! other columns take the value of the bucket's last bar. The output bar is stamped with
 //! its bucket's open time, like the input.

@@ -4,7 +4,7 @@
 //! belongs to (17:00 for the whole trading day, 08:30 for RTH, each custom window's
 //! start) plus a whole number of bar lengths, and never spans the end of its window: the
 //! daily break and the weekend always end a bar, and a window's last bar may be shorter
-//! (45-minute bars of a trading day end 15:45-16:00). `1d` makes one bar per window
+//! (45-minute bars of a trading day end 15:30-16:00). `1d` makes one bar per window
 //! instance. With the epoch anchor, buckets are `floor(ts / length)` in UTC, as pandas'
 //! `resample(origin="epoch")` and polars' `group_by_dynamic` make them (no break
 //! splitting; `1d` is the UTC calendar day).
@@ -78,9 +78,9 @@ mod tests {
         let all = Windows::of(SessionFilter::All, &[]).unwrap();
         let b = buckets(&ts, Timeframe::minutes(15), Anchor::Session, &all, &clock).unwrap();
         assert_eq!(b.open_ts, vec![cal.utc_ns(2024, 3, 11, 15, 45).unwrap(), cal.utc_ns(2024, 3, 11, 17, 0).unwrap()]);
-        // 45-minute ladder: the trading day's last bar is 15:45-16:00.
+        // 45-minute ladder from 17:00: the trading day's last bar is 15:30-16:00.
         let b45 = buckets(&ts, Timeframe::minutes(45), Anchor::Session, &all, &clock).unwrap();
-        assert_eq!(b45.open_ts[0], cal.utc_ns(2024, 3, 11, 15, 45).unwrap());
+        assert_eq!(b45.open_ts[0], cal.utc_ns(2024, 3, 11, 15, 30).unwrap());
         let rth = Windows::of(SessionFilter::Rth, &[]).unwrap();
         let open = cal.utc_ns(2024, 3, 12, 8, 30).unwrap();
         let rth_ts: Vec<i64> = (0..120).map(|m| open + m * NS_PER_MIN).collect();

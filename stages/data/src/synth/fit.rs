@@ -1,9 +1,9 @@
 //! Fitting the simulator to real 1-minute bars.
 //!
-//! 1. **Intraday profile and day of week**: the mean squared 1-minute change (in ticks)
-//!    per 30-minute slot of the trading day, and per weekday after removing the profile,
-//!    both over their mean: the variance of a compound Poisson minute is proportional to
-//!    its activity.
+//! 1. **Intraday profile and day of week**: the squared mean absolute 1-minute change
+//!    (in ticks) per 30-minute slot of the trading day, and the mean squared change per
+//!    weekday after removing the profile, both over their mean: the variance of a
+//!    compound Poisson minute is proportional to its activity.
 //! 2. **Pattern library**: every real hour becomes a pattern (signed efficiency with
 //!    respect to the day's move, log activity relative to the profile, range over
 //!    realised volatility), standardised and clustered by k-means (`fit_clusters`,
@@ -21,6 +21,7 @@
 //!
 //! Pilot simulations draw from the stage's RNG, so the fit is deterministic.
 
+use chrono::Datelike;
 use rand::RngCore;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -104,17 +105,18 @@ fn days_of_sim(sim: &[(DayPlan, DayBars)]) -> Vec<Day> {
         .collect()
 }
 
-/// Mean squared change per slot over its mean (1 where a slot has no data).
+/// Activity per slot over its mean, from the mean absolute change (squared: variance is
+/// proportional to activity; the first moment is robust to the rare huge minute).
 fn profile(days: &[Day]) -> [f64; SLOTS] {
     let mut s = [0.0; SLOTS];
     let mut n = [0usize; SLOTS];
     for day in days {
         for (d, &slot) in day.d.iter().zip(&day.slot) {
-            s[slot] += d * d;
+            s[slot] += d.abs();
             n[slot] += 1;
         }
     }
-    let mean: Vec<f64> = s.iter().zip(&n).map(|(s, &n)| if n > 30 { s / n as f64 } else { f64::NAN }).collect();
+    let mean: Vec<f64> = s.iter().zip(&n).map(|(s, &n)| if n > 30 { (s / n as f64).powi(2) } else { f64::NAN }).collect();
     let finite: Vec<f64> = mean.iter().copied().filter(|v| v.is_finite() && *v > 0.0).collect();
     let overall = finite.iter().sum::<f64>() / finite.len().max(1) as f64;
     std::array::from_fn(|k| if mean[k].is_finite() && mean[k] > 0.0 && overall > 0.0 { mean[k] / overall } else { 1.0 })
@@ -233,12 +235,12 @@ fn pilot(model: &Model, n: usize, rng: &mut ChaCha8Rng) -> Vec<(DayPlan, DayBars
 fn to_bars(sim: &[(DayPlan, DayBars)]) -> Bars {
     // Consecutive trading days from a fixed Monday; prices stitched.
     let cal = Calendar::cme();
-    let first = cal.utc_ns(2024, 3, 3, 17, 0).unwrap_or(0);
+    let sunday = chrono::NaiveDate::from_ymd_opt(2024, 3, 3).unwrap_or_default();
     let mut b = Bars::default();
     let mut level = 100_000i64;
     for (k, (_, day)) in sim.iter().enumerate() {
-        let week = k / 5;
-        let open = first + ((week * 7 + k % 5) as i64) * 86_400_000_000_000;
+        let eve = sunday + chrono::Days::new((k / 5 * 7 + k % 5) as u64);
+        let open = cal.utc_ns(eve.year(), eve.month(), eve.day(), 17, 0).unwrap_or(0);
         for m in 0..day.close.len() {
             b.ts.push(open + m as i64 * 60_000_000_000);
             b.open.push((level + day.open[m]) as f64);
@@ -453,16 +455,18 @@ mod tests {
 
     #[test]
     fn fitting_recovers_a_known_scale_and_profile() {
-        // Real = the default model with every state's ticks doubled and a flat profile.
+        // Real = the default model with every state's ticks doubled; the fit starts from
+        // a flat profile and must find the U-shape.
         let mut truth = Model::default();
-        truth.profile = [1.0; SLOTS];
         for s in &mut truth.states {
             s.ticks *= 2.0;
         }
-        let real = to_bars(&pilot(&truth, 30, &mut ChaCha8Rng::seed_from_u64(5)));
-        let fitted = fit(&real, 1.0, 6, &Model::default(), &mut ChaCha8Rng::seed_from_u64(6)).unwrap();
-        let flat = fitted.profile.iter().map(|p| (p - 1.0).abs()).fold(0.0, f64::max);
-        assert!(flat < 0.35, "profile should be flat: {:?}", fitted.profile);
+        let real = to_bars(&pilot(&truth, 100, &mut ChaCha8Rng::seed_from_u64(5)));
+        let mut flat = Model::default();
+        flat.profile = [1.0; SLOTS];
+        let fitted = fit(&real, 1.0, 6, &flat, &mut ChaCha8Rng::seed_from_u64(6)).unwrap();
+        let corr = crate::stats::correlation(&fitted.profile, &super::super::model::PROFILE);
+        assert!(corr > 0.8, "profile correlation {corr}: {:?}", fitted.profile);
         let real_level = mean_sq(&days_of_real(&real, 1.0));
         let sim_level = mean_sq(&days_of_sim(&pilot(&fitted.model, 30, &mut ChaCha8Rng::seed_from_u64(7))));
         assert!((sim_level / real_level - 1.0).abs() < 0.25, "fitted variance {sim_level} vs real {real_level}");

@@ -125,13 +125,13 @@ impl MinuteState {
     /// The documented default parameter set.
     pub fn defaults(self) -> StateParams {
         let (ticks, up, persistence, vol) = match self {
-            Self::Rally => (10.0, 0.62, 0.90, 1.2),
-            Self::Breakdown => (11.0, 0.37, 0.88, 1.3),
+            Self::Rally => (10.0, 0.53, 0.90, 1.2),
+            Self::Breakdown => (11.0, 0.47, 0.88, 1.3),
             Self::Ranging => (8.0, 0.50, 0.92, 1.0),
             Self::Flat => (4.0, 0.50, 0.95, 1.0),
-            Self::Zombie => (2.0, 0.56, 0.97, 1.0),
+            Self::Zombie => (2.0, 0.55, 0.97, 1.0),
             Self::Impulsive => (18.0, 0.50, 0.75, 1.8),
-            Self::Breakout => (22.0, 0.70, 0.80, 2.0),
+            Self::Breakout => (22.0, 0.54, 0.80, 2.0),
         };
         StateParams { ticks, up, persistence, vol }
     }

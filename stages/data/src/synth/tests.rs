@@ -33,6 +33,7 @@ fn pinned(state: MinuteState, days: u32) -> SynthParams {
         day_of_week: [1.0; 5],
         clustering: ClusteringParams { phi: 0.0, sigma: 0.0 },
         day_regime: Some(DayRegime::Trend),
+        price: Some(100_000.0),
         ..SynthParams::default()
     }
 }
@@ -182,7 +183,7 @@ fn session_effects_shape_volume_and_range() {
     // Fat tails and volatility clustering.
     assert!(facts.returns.excess_kurtosis > 1.0, "{:?}", facts.returns);
     assert!(facts.abs_acf[0].1 > 0.1 && facts.abs_acf[3].1 > 0.05, "{:?}", facts.abs_acf);
-    assert!(facts.return_acf1.abs() < 0.1);
+    assert!(facts.return_acf1.abs() < 0.1, "return autocorrelation {}", facts.return_acf1);
 }
 
 #[test]
@@ -232,4 +233,28 @@ fn params_are_checked() {
     let seq = vec![SequenceStep { at: 10, state: MinuteState::Flat, direction: None }, SequenceStep { at: 5, state: MinuteState::Rally, direction: None }];
     assert_eq!(bad(SynthParams { state_sequence: seq, ..SynthParams::default() }).path, ["state_sequence", "1", "at"]);
     assert!(Synth.check(&SynthParams { symbol: "XYZ".into(), tick_size: Some(0.5), ..SynthParams::default() }).is_ok());
+}
+
+/// Fits the simulator to the real ES 1-minute bars and prints the real-vs-synthetic table
+/// of docs/data.md: `cargo test -p mlfactory-data --release -- --ignored es_fit_table --nocapture`.
+#[test]
+#[ignore = "prints the docs table; a few seconds in release"]
+fn es_fit_table() {
+    let Some(dir) = mlfactory_market::reference::dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), "es_fit_table") else { return };
+    let real = mlfactory_artifacts::table::decode_parquet(std::fs::read(dir.join("data/es1_1m_20241203_20250630.parquet")).unwrap()).unwrap();
+    let progress = NullProgress;
+    let ctx = StageContext::new(42, &progress);
+    let p = SynthParams { symbol: "ES".into(), start: "2024-12-03".into(), days: 210, ..SynthParams::default() };
+    let out = Synth.run(&ctx, &p, &StageInputs::new().with_table("real", real)).unwrap();
+    let mlfactory_engine::Artifact::Json(stats) = &out.artifacts["stats"] else { panic!() };
+    let mut table = String::from("| statistic | real ES 1m | synthetic (fitted) |\n|---|---|---|\n");
+    for row in stats["comparison"].as_array().unwrap() {
+        let f = |v: &serde_json::Value| v.as_f64().map_or("n/a".to_owned(), |x| format!("{x:.4}"));
+        table.push_str(&format!("| {} | {} | {} |\n", row["statistic"].as_str().unwrap(), f(&row["real"]), f(&row["synthetic"])));
+    }
+    eprintln!("{table}");
+    eprintln!("fitted: {}", serde_json::to_string(&stats["fitted"]).unwrap());
+    let default = run(&SynthParams { symbol: "ES".into(), start: "2024-12-03".into(), days: 210, ..SynthParams::default() }, 42);
+    let mlfactory_engine::Artifact::Json(d) = &default.artifacts["stats"] else { panic!() };
+    eprintln!("default model: {}", serde_json::to_string(&d["synthetic"]).unwrap());
 }
