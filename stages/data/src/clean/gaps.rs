@@ -64,11 +64,9 @@ pub fn apply(
     let mut fill_ts: Vec<Option<i64>> = Vec::with_capacity(bars.len());
     for i in 0..bars.len() {
         if i > 0 && clock.trading_day(bars.ts[i]) == clock.trading_day(bars.ts[i - 1]) && bars.ts[i] - bars.ts[i - 1] > step {
-            let missing: Vec<i64> = (1..)
-                .map(|k| bars.ts[i - 1] + k * step)
-                .take_while(|&t| t < bars.ts[i])
-                .filter(|&t| clock.is_open(t) && windows.contains(clock.local(t).minute_of_day))
-                .collect();
+            let slots = (bars.ts[i] - bars.ts[i - 1] - 1) / step;
+            let missing: Vec<i64> =
+                (1..=slots).map(|k| bars.ts[i - 1] + k * step).filter(|&t| clock.is_open(t) && windows.contains(clock.local(t).minute_of_day)).collect();
             if !missing.is_empty() {
                 report.gaps += 1;
                 report.missing_bars += missing.len();

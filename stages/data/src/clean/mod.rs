@@ -157,10 +157,10 @@ impl Stage for Clean {
         if p.session != SessionFilter::Custom && !p.windows.is_empty() {
             return Err(ParamIssue::new(&["windows"], "only used with `session: custom`").hint("set `session: custom` or remove `windows`"));
         }
-        if let Some(t) = p.tick_size {
-            if !(t > 0.0 && t.is_finite()) {
-                return Err(ParamIssue::new(&["tick_size"], "must be > 0"));
-            }
+        if let Some(t) = p.tick_size
+            && !(t > 0.0 && t.is_finite())
+        {
+            return Err(ParamIssue::new(&["tick_size"], "must be > 0"));
         }
         Ok(())
     }

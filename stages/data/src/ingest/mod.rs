@@ -170,11 +170,11 @@ impl IngestParams {
     }
 
     fn format_of(&self, bytes: &[u8]) -> FileFormat {
-        let lower = self.path.to_ascii_lowercase();
-        let lower = lower.split(['?', '#']).next().unwrap_or_default();
+        let name = self.path.split(['?', '#']).next().unwrap_or_default();
+        let ext = std::path::Path::new(name).extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
         match self.format {
-            FileFormat::Auto if lower.ends_with(".parquet") || lower.ends_with(".pq") => FileFormat::Parquet,
-            FileFormat::Auto if lower.ends_with(".csv") || lower.ends_with(".txt") || lower.ends_with(".tsv") => FileFormat::Csv,
+            FileFormat::Auto if matches!(ext.as_deref(), Some("parquet" | "pq")) => FileFormat::Parquet,
+            FileFormat::Auto if matches!(ext.as_deref(), Some("csv" | "txt" | "tsv")) => FileFormat::Csv,
             FileFormat::Auto if read::looks_like_parquet(bytes) => FileFormat::Parquet,
             FileFormat::Auto => FileFormat::Csv,
             f => f,
@@ -363,15 +363,15 @@ impl Stage for Ingest {
         if !(p.price_scale > 0.0 && p.price_scale.is_finite()) {
             return Err(ParamIssue::new(&["price_scale"], "must be > 0"));
         }
-        if let Some(t) = p.tick_size {
-            if !(t > 0.0 && t.is_finite()) {
-                return Err(ParamIssue::new(&["tick_size"], "must be > 0"));
-            }
+        if let Some(t) = p.tick_size
+            && !(t > 0.0 && t.is_finite())
+        {
+            return Err(ParamIssue::new(&["tick_size"], "must be > 0"));
         }
-        if let Some(c) = &p.checksum {
-            if c.trim().len() != 64 || !c.trim().chars().all(|ch| ch.is_ascii_hexdigit()) {
-                return Err(ParamIssue::new(&["checksum"], "must be a blake3 hash: 64 hex digits").hint("`b3sum FILE` prints it"));
-            }
+        if let Some(c) = &p.checksum
+            && (c.trim().len() != 64 || !c.trim().chars().all(|ch| ch.is_ascii_hexdigit()))
+        {
+            return Err(ParamIssue::new(&["checksum"], "must be a blake3 hash: 64 hex digits").hint("`b3sum FILE` prints it"));
         }
         for key in p.columns.keys() {
             if p.schema == TableSchema::Bars && !OHLCV.contains(&key.as_str()) {
@@ -412,7 +412,9 @@ impl Stage for Ingest {
             let mut v = numbers(c, ours, &mut bad_text)
                 .ok_or_else(|| StageError::data(format!("`{file}`: column `{}` is {}, expected numbers", names[idx[ours].expect("checked")], c.data_type())))?;
             if p.price_scale != 1.0 {
-                v.iter_mut().for_each(|x| *x *= p.price_scale);
+                for x in &mut v {
+                    *x *= p.price_scale;
+                }
             }
             Ok(v)
         };

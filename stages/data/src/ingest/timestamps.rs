@@ -211,11 +211,13 @@ impl TsParser {
         if let Ok(v) = t.parse::<i64>() {
             return Ok(v.saturating_mul(self.unit.nanos(v)));
         }
-        if let Ok(v) = t.parse::<f64>() {
-            if v.is_finite() && t.contains('.') && !t.contains('-') {
-                let per = self.unit.nanos(v as i64) as f64;
-                return Ok((v * per).round() as i64);
-            }
+        if let Ok(v) = t.parse::<f64>()
+            && v.is_finite()
+            && t.contains('.')
+            && !t.contains('-')
+        {
+            let per = self.unit.nanos(v as i64) as f64;
+            return Ok((v * per).round() as i64);
         }
         let p = parse_iso(t)
             .ok_or_else(|| format!("`{t}` is not a timestamp (ISO-8601 like 2024-01-02 08:30:00, or epoch seconds; set `ts_format` for others)"))?;

@@ -18,6 +18,7 @@
 //! bar-close stamps are moved to the bar open; then `unsorted`, `duplicate` and `gap`.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use mlfactory_engine::StageError;
 use mlfactory_market::Calendar;
@@ -204,7 +205,7 @@ impl Checker<'_> {
         let mut msg = format!("`{}`: {total} row(s) break validation rules:\n", self.report.file);
         msg.push_str(&lines[..shown].iter().map(|l| l.1.as_str()).collect::<Vec<_>>().join("\n"));
         if total > shown {
-            msg.push_str(&format!("\n  ... and {} more", total - shown));
+            let _ = write!(msg, "\n  ... and {} more", total - shown);
         }
         let names: Vec<&str> = failing.iter().map(|(k, _)| k.as_str()).collect();
         Err(StageError::data_hint(msg, format!("fix the file, or set `rules: {{{}: drop}}` (or `repair`) to clean it on ingest", names.join(": drop, "))))
@@ -223,9 +224,12 @@ fn show(raw: &Raw, i: usize, col: &'static str, v: f64) -> String {
     }
 }
 
-/// Runs every rule. `tick` and `max_gap_ns`/`bar_ns` enable the tick-grid and gap rules;
+/// Runs every rule.
+///
+/// The loops index the parallel columns of `raw` by row on purpose. `tick` and `max_gap_ns`/`bar_ns` enable the tick-grid and gap rules;
 /// `stamp_shift_ns` is subtracted from every timestamp after the row rules (bar-close
 /// stamps to bar-open).
+#[allow(clippy::needless_range_loop)]
 pub fn validate(
     mut raw: Raw,
     file: &str,
@@ -440,7 +444,8 @@ fn gaps(raw: &mut Raw, c: &mut Checker<'_>, max_gap: i64, bar_ns: i64) -> Result
         if day[i] != day[i - 1] || raw.ts[i] - raw.ts[i - 1] <= bar_ns {
             continue;
         }
-        let missing: Vec<i64> = (1..).map(|k| raw.ts[i - 1] + k * bar_ns).take_while(|&t| t < raw.ts[i]).filter(|&t| clock.is_open(t)).collect();
+        let slots = (raw.ts[i] - raw.ts[i - 1] - 1) / bar_ns;
+        let missing: Vec<i64> = (1..=slots).map(|k| raw.ts[i - 1] + k * bar_ns).filter(|&t| clock.is_open(t)).collect();
         if missing.len() as i64 * bar_ns > max_gap {
             let (prev_row, n_missing) = (raw.row[i - 1], missing.len());
             c.hit("gap", raw.row[i], || {

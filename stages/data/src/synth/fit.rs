@@ -65,21 +65,19 @@ fn days_of_real(bars: &Bars, tick: f64) -> Vec<Day> {
         let t = bars.ts[i];
         let day = clock.trading_day(t);
         let into = clock.minutes_into_day(t).clamp(0, DAY_MINUTES as i64 - 1) as usize;
-        if day != current {
+        if day == current {
+            out.last_mut().expect("a day is open").d.push((bars.close[i] - bars.close[i - 1]) / tick);
+        } else {
             current = day;
             out.push(Day {
                 weekday: clock.local(t).weekday.min(4),
-                d: Vec::new(),
+                d: vec![(bars.close[i] - bars.open[i]) / tick],
                 high: Vec::new(),
                 low: Vec::new(),
                 open: bars.open[i] / tick,
                 slot: Vec::new(),
                 hour: Vec::new(),
             });
-            let d = out.last_mut().expect("just pushed");
-            d.d.push((bars.close[i] - bars.open[i]) / tick);
-        } else {
-            out.last_mut().expect("a day is open").d.push((bars.close[i] - bars.close[i - 1]) / tick);
         }
         let d = out.last_mut().expect("a day is open");
         d.high.push(bars.high[i] / tick);
@@ -288,6 +286,7 @@ fn transitions<const N: usize>(pairs: &[(usize, usize)], prior: &[[f64; N]; N]) 
 }
 
 /// Fits a model to real 1-minute bars, starting from `base`.
+#[allow(clippy::needless_range_loop)] // phase and regime tables indexed side by side
 pub fn fit(real: &Bars, tick: f64, clusters: usize, base: &Model, rng: &mut ChaCha8Rng) -> Result<Fitted, StageError> {
     let days = days_of_real(real, tick);
     if days.len() < 5 {
@@ -462,8 +461,7 @@ mod tests {
             s.ticks *= 2.0;
         }
         let real = to_bars(&pilot(&truth, 100, &mut ChaCha8Rng::seed_from_u64(5)));
-        let mut flat = Model::default();
-        flat.profile = [1.0; SLOTS];
+        let flat = Model { profile: [1.0; SLOTS], ..Model::default() };
         let fitted = fit(&real, 1.0, 6, &flat, &mut ChaCha8Rng::seed_from_u64(6)).unwrap();
         let corr = crate::stats::correlation(&fitted.profile, &super::super::model::PROFILE);
         assert!(corr > 0.8, "profile correlation {corr}: {:?}", fitted.profile);

@@ -173,9 +173,8 @@ impl Default for SynthParams {
 fn default_price(symbol: &str) -> f64 {
     match symbol {
         "NQ" | "MNQ" => 18_000.0,
-        "RTY" | "M2K" => 2_000.0,
+        "RTY" | "M2K" | "GC" | "MGC" => 2_000.0,
         "YM" | "MYM" => 38_000.0,
-        "GC" | "MGC" => 2_000.0,
         "CL" | "MCL" => 75.0,
         "6E" | "M6E" => 1.10,
         "ZN" => 110.0,
@@ -305,7 +304,7 @@ struct Day {
 }
 
 /// Lays out the trading days and draws their regimes, directions and gaps.
-fn plan_days(p: &SynthParams, model: &Model, cal: &Calendar, start: NaiveDate, rng: &mut rand_chacha::ChaCha8Rng) -> Result<Vec<Day>, StageError> {
+fn plan_days(p: &SynthParams, model: &Model, cal: Calendar, start: NaiveDate, rng: &mut rand_chacha::ChaCha8Rng) -> Result<Vec<Day>, StageError> {
     let mut days = Vec::new();
     let mut remaining = p.bars.map(|b| b as usize);
     let mut date = start;
@@ -377,7 +376,7 @@ pub fn simulate(p: &SynthParams, model: &Model, ctx: &StageContext<'_>) -> Resul
     let start = p.start_date().map_err(|i| StageError::data(i.message))?;
     let pins = p.pins().map_err(|i| StageError::data(i.message))?;
     let cal = Calendar::cme();
-    let days = plan_days(p, model, &cal, start, &mut ctx.rng("synth/days"))?;
+    let days = plan_days(p, model, cal, start, &mut ctx.rng("synth/days"))?;
     let rngs: Vec<_> = (0..days.len()).map(|i| ctx.rng(&format!("synth/day/{i}"))).collect();
     let simulated: Vec<DayBars> = days.par_iter().zip(rngs).map(|(d, mut rng)| simulate_day(model, &d.plan, &pins, &mut rng)).collect();
 
@@ -477,15 +476,15 @@ impl Stage for Synth {
         if p.bars == Some(0) || (p.bars.is_none() && p.days == 0) {
             return Err(ParamIssue::new(&[if p.bars.is_some() { "bars" } else { "days" }], "must be at least 1"));
         }
-        if let Some(price) = p.price {
-            if !(price > 0.0 && price.is_finite()) {
-                return Err(ParamIssue::new(&["price"], "must be > 0"));
-            }
+        if let Some(price) = p.price
+            && !(price > 0.0 && price.is_finite())
+        {
+            return Err(ParamIssue::new(&["price"], "must be > 0"));
         }
-        if let Some(t) = p.tick_size {
-            if !(t > 0.0 && t.is_finite()) {
-                return Err(ParamIssue::new(&["tick_size"], "must be > 0"));
-            }
+        if let Some(t) = p.tick_size
+            && !(t > 0.0 && t.is_finite())
+        {
+            return Err(ParamIssue::new(&["tick_size"], "must be > 0"));
         }
         if !(2..=32).contains(&p.fit_clusters) {
             return Err(ParamIssue::new(&["fit_clusters"], "must be in 2..=32"));

@@ -14,7 +14,7 @@
 //! price-change events per minute at activity 1), `up` (probability an event is an up
 //! tick), `persistence` (probability of staying in the state next minute, so a segment
 //! lasts `1 / (1 - persistence)` minutes on average) and `vol` (mean event size in ticks,
-//! >= 1). RALLY and BREAKDOWN are literal directions; ZOMBIE, IMPULSIVE and BREAKOUT are
+//! at least 1). RALLY and BREAKDOWN are literal directions; ZOMBIE, IMPULSIVE and BREAKOUT are
 //! *directional*: their `up` is the probability of a tick in the day's current direction.
 
 use std::fmt;

@@ -1,6 +1,8 @@
 //! The simulator's physics: per-state drift, variance, range and persistence against
 //! the parameters, the calendar, determinism.
 
+use std::fmt::Write as _;
+
 use mlfactory_engine::progress::NullProgress;
 use mlfactory_market::columns::{str_column, ts_column};
 use rand::SeedableRng;
@@ -250,7 +252,7 @@ fn es_fit_table() {
     let mut table = String::from("| statistic | real ES 1m | synthetic (fitted) |\n|---|---|---|\n");
     for row in stats["comparison"].as_array().unwrap() {
         let f = |v: &serde_json::Value| v.as_f64().map_or("n/a".to_owned(), |x| format!("{x:.4}"));
-        table.push_str(&format!("| {} | {} | {} |\n", row["statistic"].as_str().unwrap(), f(&row["real"]), f(&row["synthetic"])));
+        let _ = writeln!(table, "| {} | {} | {} |", row["statistic"].as_str().unwrap(), f(&row["real"]), f(&row["synthetic"]));
     }
     eprintln!("{table}");
     eprintln!("fitted: {}", serde_json::to_string(&stats["fitted"]).unwrap());
