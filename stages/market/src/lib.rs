@@ -10,6 +10,8 @@
 //!   and as plain columns;
 //! - [`resample`]: N-minute bars anchored to the session, never spanning the daily break;
 //! - [`columns`]: reading and writing Arrow columns (nulls <-> NaN);
+//! - [`intrabar`]: what a bar's open/high/low say about the order of prices inside it
+//!   (gap fills, the tie rule for a bar reaching both a stop and a target);
 //! - [`reference`]: finding the reference data and goldens in tests;
 //! - [`contracts`]: the column names of tables passed between stages (labels, splits,
 //!   datasets, predictions).
@@ -19,6 +21,7 @@ pub mod calendar;
 pub mod columns;
 pub mod contracts;
 pub mod instrument;
+pub mod intrabar;
 pub mod reference;
 pub mod resample;
 
