@@ -16,9 +16,9 @@ pub fn wilder_atr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Ve
     let p = period as f64;
     let mut atr = (1..=period).map(tr).sum::<f64>() / p;
     out[period] = atr;
-    for i in period + 1..n {
+    for (i, slot) in out.iter_mut().enumerate().skip(period + 1) {
         atr = (atr * (p - 1.0) + tr(i)) / p;
-        out[i] = atr;
+        *slot = atr;
     }
     out
 }

@@ -59,7 +59,14 @@ pub struct Outcome {
 
 impl From<&Trade> for Outcome {
     fn from(t: &Trade) -> Self {
-        Self { net_pnl: t.net_pnl, gross_pnl: t.gross_pnl, commission: t.commission, slippage: t.slippage, r_multiple: t.r_multiple(), bars_held: t.bars_held() }
+        Self {
+            net_pnl: t.net_pnl,
+            gross_pnl: t.gross_pnl,
+            commission: t.commission,
+            slippage: t.slippage,
+            r_multiple: t.r_multiple(),
+            bars_held: t.bars_held(),
+        }
     }
 }
 

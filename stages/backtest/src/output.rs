@@ -24,10 +24,7 @@ struct Tags {
 
 impl Tags {
     fn new(run: &Run, tape: &Tape) -> Self {
-        Self {
-            session: run.trades.iter().map(|t| tape.session(t.entry_bar)).collect(),
-            regime: run.trades.iter().map(|t| tape.regime[t.signal_bar]).collect(),
-        }
+        Self { session: run.trades.iter().map(|t| tape.session(t.entry_bar)).collect(), regime: run.trades.iter().map(|t| tape.regime[t.signal_bar]).collect() }
     }
 }
 
@@ -110,10 +107,8 @@ pub fn metrics(run: &Run, tape: &Tape, signals: &Signals, instrument: &Instrumen
             by_session.insert(s.name(), group(mask));
         }
     }
-    let by_side = BTreeMap::from([
-        ("long", group(run.trades.iter().map(|t| t.side > 0).collect())),
-        ("short", group(run.trades.iter().map(|t| t.side < 0).collect())),
-    ]);
+    let by_side =
+        BTreeMap::from([("long", group(run.trades.iter().map(|t| t.side > 0).collect())), ("short", group(run.trades.iter().map(|t| t.side < 0).collect()))]);
     let exit_reasons: BTreeMap<&str, usize> =
         ExitReason::ALL.iter().map(|r| (r.as_str(), run.trades.iter().filter(|t| t.reason == *r).count())).filter(|(_, n)| *n > 0).collect();
     let doc = json!({

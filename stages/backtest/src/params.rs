@@ -237,7 +237,9 @@ impl BacktestParams {
                         .hint("set `stop_loss_atr` > 0, or use `sizing: fixed`"));
                 }
                 if !(self.risk_per_trade > 0.0 && self.risk_per_trade < 1.0) {
-                    return Err(ParamIssue::new(&["risk_per_trade"], format!("must be in (0, 1), got {}", self.risk_per_trade)).hint("e.g. 0.005 (0.5% of equity)"));
+                    return Err(
+                        ParamIssue::new(&["risk_per_trade"], format!("must be in (0, 1), got {}", self.risk_per_trade)).hint("e.g. 0.005 (0.5% of equity)")
+                    );
                 }
                 if self.max_contracts == 0 {
                     return Err(ParamIssue::new(&["max_contracts"], "must be at least 1"));

@@ -49,7 +49,10 @@ pub fn read_signals(predictions: &RecordBatch, tape: &Tape, p: &BacktestParams) 
     let gate = if p.gate_column.is_empty() {
         None
     } else {
-        Some(f64_column(predictions, &p.gate_column).map_err(|e| StageError::data_hint(format!("predictions: {e}"), "set `gate_column: \"\"` to trade every row"))?)
+        Some(
+            f64_column(predictions, &p.gate_column)
+                .map_err(|e| StageError::data_hint(format!("predictions: {e}"), "set `gate_column: \"\"` to trade every row"))?,
+        )
     };
     let confidence = if p.min_confidence > 0.0 {
         Some(opt_f64_column(predictions, pred::CONFIDENCE)?.ok_or_else(|| {
@@ -95,7 +98,9 @@ pub fn read_signals(predictions: &RecordBatch, tape: &Tape, p: &BacktestParams) 
             out.flat += 1;
             continue;
         }
-        let gated_out = gate.as_ref().is_some_and(|g| !(g[i] > 0.0)) || confidence.as_ref().is_some_and(|c| !(c[i] >= p.min_confidence));
+        // NaN (a null gate or confidence) gates the row out too.
+        let passes = |v: f64, min: f64| v >= min;
+        let gated_out = gate.as_ref().is_some_and(|g| g[i] <= 0.0 || g[i].is_nan()) || confidence.as_ref().is_some_and(|c| !passes(c[i], p.min_confidence));
         if gated_out {
             out.gated += 1;
             continue;

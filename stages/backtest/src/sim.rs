@@ -11,10 +11,11 @@
 //! 3. **Exits** of the open position: a gap through the stop or a target exits at the
 //!    open; then the bar's range: the stop, the first target (a partial exit; the stop
 //!    moves to the entry price from the next bar) and the take profit; a bar reaching
-//!    the stop and a target is resolved by the tie rule ([`TieRule`]). After an entry
-//!    filled *inside* this bar, only the stop is checked on it, and only under the
-//!    `stop` tie rule (the range may have come before or after the fill). Then the
-//!    time out and the day's end exit at the close.
+//!    the stop and a target is resolved by the tie rule ([`TieRule`]). On the bar of
+//!    an entry filled *inside* it, only the extreme known to follow the fill counts
+//!    for sure (after a limit fill the adverse one, after a stop fill the favourable
+//!    one); the other counts only under the tie rule's reading. Then the time out and
+//!    the day's end exit at the close.
 //! 4. **Mark to market** at the close; the daily loss stop closes the position at the
 //!    close when the day's loss reaches its limit.
 //! 5. **Orders**: the bar's signal (known at its close) places an order for later bars.
@@ -172,9 +173,14 @@ impl Costs {
 #[derive(Clone, Copy, Debug)]
 enum OrderKind {
     Market,
-    Limit { price: f64 },
+    Limit {
+        price: f64,
+    },
     /// Stop legs above / below the price (a leg is `None` when not placed).
-    Bracket { up: Option<f64>, down: Option<f64> },
+    Bracket {
+        up: Option<f64>,
+        down: Option<f64>,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -190,6 +196,19 @@ struct Order {
     first_ticks: Option<i64>,
 }
 
+/// How an entry filled, which says which of its bar's extremes came after the fill.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fill {
+    /// At the open: the whole bar follows.
+    AtOpen,
+    /// A limit order inside the bar: the price came down (long) to it, so the bar's
+    /// adverse extreme is at or after the fill; its favourable one may be before.
+    Limit,
+    /// A stop order inside the bar: the price ran up (long) through it, so the bar's
+    /// favourable extreme is at or after the fill; its adverse one may be before.
+    Stop,
+}
+
 #[derive(Clone, Debug)]
 struct Position {
     side: f64,
@@ -197,8 +216,8 @@ struct Position {
     qty: i64,
     entry: f64,
     entry_bar: usize,
-    /// Filled at the bar's open (the whole bar follows the fill) or inside it.
-    at_open: bool,
+    /// How the entry filled: what of its bar is known to follow the fill.
+    fill: Fill,
     signal_bar: usize,
     stop: f64,
     initial_stop: f64,
@@ -292,15 +311,12 @@ impl Sim<'_> {
         let (open, high, low) = (t.open[j], t.high[j], t.low[j]);
         let slip = self.costs.slippage();
         let pen = self.costs.penetration_ticks * self.costs.tick_size;
-        // (side, price, at the open, slipped)
+        // (side, price, how, slipped)
         let fill = match order.kind {
-            OrderKind::Market => Some((order.side, open + f64::from(order.side) * slip, true, true)),
+            OrderKind::Market => Some((order.side, open + f64::from(order.side) * slip, Fill::AtOpen, true)),
             OrderKind::Limit { price } => {
-                if order.side > 0 {
-                    fall_to(price - pen, open, low).map(|f| if f == open { (1, open, true, false) } else { (1, price, false, false) })
-                } else {
-                    rise_to(price + pen, open, high).map(|f| if f == open { (-1, open, true, false) } else { (-1, price, false, false) })
-                }
+                let reached = if order.side > 0 { fall_to(price - pen, open, low) } else { rise_to(price + pen, open, high) };
+                reached.map(|f| if f == open { (order.side, open, Fill::AtOpen, false) } else { (order.side, price, Fill::Limit, false) })
             }
             OrderKind::Bracket { up, down } => {
                 let long = up.and_then(|l| rise_to(l, open, high));
@@ -314,11 +330,11 @@ impl Sim<'_> {
                 };
                 pick_long.map(|is_long| {
                     let (side, price) = if is_long { (1i8, long.unwrap_or(open)) } else { (-1, short.unwrap_or(open)) };
-                    (side, price + f64::from(side) * slip, price == open, true)
+                    (side, price + f64::from(side) * slip, if price == open { Fill::AtOpen } else { Fill::Stop }, true)
                 })
             }
         };
-        let Some((side, price, at_open, slipped)) = fill else { return };
+        let Some((side, price, how, slipped)) = fill else { return };
         self.order = None;
         self.run.counters.fills += 1;
         let c = self.costs;
@@ -333,7 +349,7 @@ impl Sim<'_> {
             qty: order.qty,
             entry: price,
             entry_bar: j,
-            at_open,
+            fill: how,
             signal_bar: order.signal_bar,
             stop,
             initial_stop: stop,
@@ -365,15 +381,8 @@ impl Sim<'_> {
         let reaches_fav = |level: f64| fav_extreme * s >= (level + s * pen) * s;
         let reaches_adv = |level: f64| adv_extreme * s <= level * s;
 
-        if pos.entry_bar == j && !pos.at_open {
-            // Filled inside this bar: only the stop, and only when the adverse move is read as coming first.
-            if self.p.tie == TieRule::Stop && reaches_adv(pos.stop) {
-                let reason = stop_reason(pos);
-                let stop = pos.stop;
-                self.exit_all(j, stop, true, reason);
-                return;
-            }
-        } else {
+        let inside_entry_bar = pos.entry_bar == j && pos.fill != Fill::AtOpen;
+        if !inside_entry_bar {
             if pos.break_even_from.is_some_and(|b| b < j) {
                 pos.stop = if s > 0.0 { pos.stop.max(pos.entry) } else { pos.stop.min(pos.entry) };
                 pos.break_even = true;
@@ -399,30 +408,42 @@ impl Sim<'_> {
                     }
                 }
             }
-            let pos = self.pos.as_ref().expect("position still open");
-            let adverse = reaches_adv(pos.stop);
-            let first = pos.first.filter(|&f| reaches_fav(f));
-            let target = reaches_fav(pos.target);
-            if adverse && (first.is_some() || target) && self.p.tie == TieRule::Stop {
-                let (stop, reason) = (pos.stop, stop_reason(pos));
-                self.exit_all(j, stop, true, reason);
+        }
+        // The bar's range.
+        let pos = self.pos.as_ref().expect("position still open");
+        let stop_first = self.p.tie == TieRule::Stop;
+        let mut adverse = reaches_adv(pos.stop);
+        let mut first = pos.first.filter(|&f| reaches_fav(f));
+        let mut target = reaches_fav(pos.target);
+        if inside_entry_bar {
+            // An extreme that may have come before the fill counts only under the tie
+            // rule's reading: the stop's under `stop`, the targets' under `profit`.
+            let (adverse_follows, favourable_follows) = (pos.fill == Fill::Limit, pos.fill == Fill::Stop);
+            adverse &= adverse_follows || stop_first;
+            let favourable_counts = favourable_follows || !stop_first;
+            if !favourable_counts {
+                (first, target) = (None, false);
+            }
+        }
+        if adverse && (first.is_some() || target) && stop_first {
+            let (stop, reason) = (pos.stop, stop_reason(pos));
+            self.exit_all(j, stop, true, reason);
+            return;
+        }
+        let (stop, reason, target_level) = (pos.stop, stop_reason(pos), pos.target);
+        if let Some(f) = first {
+            self.first_target(j, f);
+            if self.pos.is_none() {
                 return;
             }
-            let (stop, reason, target_level) = (pos.stop, stop_reason(pos), pos.target);
-            if let Some(f) = first {
-                self.first_target(j, f);
-                if self.pos.is_none() {
-                    return;
-                }
-            }
-            if target {
-                self.exit_all(j, target_level, false, ExitReason::TakeProfit);
-                return;
-            }
-            if adverse {
-                self.exit_all(j, stop, true, reason);
-                return;
-            }
+        }
+        if target {
+            self.exit_all(j, target_level, false, ExitReason::TakeProfit);
+            return;
+        }
+        if adverse {
+            self.exit_all(j, stop, true, reason);
+            return;
         }
         let pos = self.pos.as_ref().expect("position still open");
         if self.p.max_bars > 0 && j + 1 - pos.entry_bar >= self.p.max_bars as usize {

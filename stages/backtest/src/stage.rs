@@ -27,7 +27,11 @@ impl Stage for Backtest {
     const OUTPUTS: &'static [OutputSlot] = &[
         OutputSlot::new("trades", Format::Parquet, "the trade log: one row per round trip (entry, exit, reason, PnL, R, session, regime)"),
         OutputSlot::new("equity", Format::Parquet, "the equity curve: mark-to-market equity, drawdown and position at each bar's close"),
-        OutputSlot::new("metrics", Format::Json, "net PnL, Sharpe, Sortino, drawdown, Calmar, win rate, profit factor, average R, exposure; by side, regime, session"),
+        OutputSlot::new(
+            "metrics",
+            Format::Json,
+            "net PnL, Sharpe, Sortino, drawdown, Calmar, win rate, profit factor, average R, exposure; by side, regime, session",
+        ),
     ];
 
     fn check(&self, p: &BacktestParams) -> Result<(), ParamIssue> {
@@ -44,7 +48,10 @@ impl Stage for Backtest {
         let instrument = if p.symbol.is_empty() {
             instrument_of(bars).ok_or_else(|| {
                 StageError::data_hint(
-                    format!("bars: metadata `mlfactory.symbol` is {}, not a known instrument", symbol_of(bars).map_or("absent".to_owned(), |s| format!("`{s}`"))),
+                    format!(
+                        "bars: metadata `mlfactory.symbol` is {}, not a known instrument",
+                        symbol_of(bars).map_or("absent".to_owned(), |s| format!("`{s}`"))
+                    ),
                     "set the backtest's `symbol` param (e.g. `symbol: MES`)",
                 )
             })?

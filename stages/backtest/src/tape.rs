@@ -65,16 +65,15 @@ impl Tape {
         let bar_ns = bar_length_ns(timeframe_of(table), &b.ts);
         let clock = Calendar::cme().clock();
         let day: Vec<i64> = b.ts.iter().map(|&t| clock.trading_day(t)).collect();
-        let day_end = b
-            .ts
-            .iter()
-            .map(|&t| {
-                // The trading day closes 23 hours after it opens (17:00 -> 16:00; DST never
-                // changes inside a trading day).
-                let close_ns = clock.day_open_ns(t) + (DAY_CLOSE_MINUTE + 24 * 60 - mlfactory_market::calendar::DAY_OPEN_MINUTE) * NS_PER_MIN;
-                bar_ns.is_some_and(|len| t + len >= close_ns)
-            })
-            .collect();
+        let day_end =
+            b.ts.iter()
+                .map(|&t| {
+                    // The trading day closes 23 hours after it opens (17:00 -> 16:00; DST never
+                    // changes inside a trading day).
+                    let close_ns = clock.day_open_ns(t) + (DAY_CLOSE_MINUTE + 24 * 60 - mlfactory_market::calendar::DAY_OPEN_MINUTE) * NS_PER_MIN;
+                    bar_ns.is_some_and(|len| t + len >= close_ns)
+                })
+                .collect();
         let (regime, regime_names, regime_source) = if table.column_by_name(regime_column).is_some() && !regime_column.is_empty() {
             let (ids, names) = intern(str_column(table, regime_column)?);
             (ids, names, RegimeSource::Column(regime_column.to_owned()))

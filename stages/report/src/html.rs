@@ -76,9 +76,16 @@ impl Card {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Block {
     Cards(Vec<Card>),
-    Table { caption: String, headers: Vec<String>, rows: Vec<Vec<Cell>> },
+    Table {
+        caption: String,
+        headers: Vec<String>,
+        rows: Vec<Vec<Cell>>,
+    },
     /// An SVG chart with a caption.
-    Chart { caption: String, svg: String },
+    Chart {
+        caption: String,
+        svg: String,
+    },
     /// A paragraph of plain text.
     Note(String),
     /// Definitions (term, description).
@@ -118,8 +125,10 @@ impl Block {
                     let _ = write!(out, "<caption>{}</caption>", escape(caption));
                 }
                 out.push_str("<thead><tr>");
-                for h in headers {
-                    let _ = write!(out, "<th>{}</th>", escape(h));
+                for (i, h) in headers.iter().enumerate() {
+                    // A header sits over its column: right-aligned over numbers.
+                    let numeric = rows.first().and_then(|r| r.get(i)).is_some_and(|c| c.numeric);
+                    let _ = write!(out, "<th{}>{}</th>", if numeric { " class=\"num\"" } else { "" }, escape(h));
                 }
                 out.push_str("</tr></thead><tbody>");
                 for row in rows {
@@ -213,7 +222,7 @@ impl Page {
             }
             out.push_str("</section>");
         }
-        let _ = write!(out, "</main><footer>{}</footer></body></html>\n", escape(&self.footer));
+        let _ = writeln!(out, "</main><footer>{}</footer></body></html>", escape(&self.footer));
         out
     }
 }
@@ -241,7 +250,7 @@ h2{font-size:18px;margin:16px 0 12px;padding-bottom:6px;border-bottom:1px solid 
 .table-wrap{overflow-x:auto;margin:12px 0}\
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}\
 caption{text-align:left;font-weight:600;padding:4px 0 8px}\
-th{text-align:left;font-weight:600;color:var(--muted);border-bottom:2px solid var(--line);padding:6px 10px;white-space:nowrap}\
+th{text-align:left;font-weight:600;color:var(--muted);border-bottom:2px solid var(--line);padding:6px 10px;white-space:nowrap}th.num{text-align:right}\
 td{border-bottom:1px solid #edf1f4;padding:5px 10px;white-space:nowrap}\
 td.num{text-align:right}\
 tbody tr:nth-child(even){background:#fafbfc}\

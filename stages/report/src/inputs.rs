@@ -57,7 +57,12 @@ impl<'a> Wired<'a> {
         for a in inputs.all("cv") {
             match &a.artifact {
                 Artifact::Json(v) => cv.push((a.label.as_str(), v)),
-                other => return Err(StageError::input("cv", format!("`{}` is {:?}, expected the JSON `folds` of a cross-validation stage", a.label, other.format()))),
+                other => {
+                    return Err(StageError::input(
+                        "cv",
+                        format!("`{}` is {:?}, expected the JSON `folds` of a cross-validation stage", a.label, other.format()),
+                    ));
+                }
             }
         }
         Ok(Self {

@@ -48,6 +48,11 @@ fn flatten(v: &Value, prefix: &str, depth: usize, out: &mut Vec<(String, Value)>
     }
 }
 
+/// Sort key of a split name: `train`, `val`, `oof`, `test` in that order, then others.
+pub fn split_rank(name: &str) -> usize {
+    ["train", "val", "oof", "test"].iter().position(|s| *s == name).unwrap_or(4)
+}
+
 /// A scalar for display: numbers with up to 4 decimals, strings as they are.
 pub fn display(v: &Value) -> String {
     match v {
@@ -79,7 +84,7 @@ mod tests {
         let flat: Vec<String> = scalars(&v, 1).into_iter().map(|(k, _)| k).collect();
         assert_eq!(flat, vec!["a.b", "a.c", "e"]);
         assert_eq!(display(&json!(12345)), "12,345");
-        assert_eq!(display(&json!(0.123456)), "0.1235");
+        assert_eq!(display(&json!(0.123_456)), "0.1235");
         assert_eq!(display(&Value::Null), "–");
     }
 }

@@ -49,7 +49,8 @@ impl Stage for Report {
         doc.insert("pipeline".into(), json!(pipeline));
         let bt = backtest::section(trades.as_ref(), equity.as_ref(), w.backtest);
         let md = model::section(w.evaluation, predictions.as_ref(), w.labels.map(AsRef::as_ref), w.model)?;
-        let cal = calibration::section(w.calibration.map(AsRef::as_ref), w.calibration_metrics, predictions.as_ref(), w.thresholds, w.gates.map(AsRef::as_ref))?;
+        let cal =
+            calibration::section(w.calibration.map(AsRef::as_ref), w.calibration_metrics, predictions.as_ref(), w.thresholds, w.gates.map(AsRef::as_ref))?;
         let ov = overfitting::section(w.cpcv, w.pbo, w.pbo_logits.map(AsRef::as_ref), w.dsr, &w.cv)?;
         let sw = sweep::section(&w.variants)?;
         let (prov, lineage_doc) = provenance::section(lineage);

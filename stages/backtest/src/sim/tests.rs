@@ -140,6 +140,7 @@ fn a_market_entry_is_exposed_to_its_own_bar() {
 
 #[test]
 fn limit_orders_fill_at_their_price_at_the_open_on_a_gap_or_expire() {
+    const HIGH: (f64, f64, f64, f64) = (100.25, 100.75, 100.0, 100.5);
     // limit long at close 100.00 - 0.25 ATR = 99.75, valid 2 bars
     let p = BacktestParams { entry: EntryType::Limit, order_expiry_bars: 2, ..params() };
     let touched = tape(&[FLAT, (100.0, 100.25, 99.75, 100.0), FLAT]);
@@ -154,7 +155,6 @@ fn limit_orders_fill_at_their_price_at_the_open_on_a_gap_or_expire() {
     let r = run(&tape(&[FLAT, (99.0, 99.5, 98.75, 99.25), FLAT]), &[(0, 1)], &p);
     assert_eq!((r.trades[0].entry_bar, r.trades[0].entry_price), (1, 99.0));
     // never reached within 2 bars: expired, no trade
-    const HIGH: (f64, f64, f64, f64) = (100.25, 100.75, 100.0, 100.5);
     let r = run(&tape(&[FLAT, HIGH, HIGH, (99.0, 99.5, 98.0, 99.0)]), &[(0, 1)], &p);
     assert!(r.trades.is_empty());
     assert_eq!((r.counters.orders, r.counters.fills, r.counters.expired), (1, 0, 1));
@@ -182,15 +182,37 @@ fn a_bracket_enters_on_the_first_leg_reached() {
 }
 
 #[test]
-fn an_intrabar_entry_is_stopped_on_its_bar_only_under_the_stop_rule() {
-    // buy limit 99.75 filled inside bar 1, whose low 97.50 is below the stop 97.75
+fn on_an_intrabar_entry_bar_only_what_follows_the_fill_is_certain() {
+    // A buy limit at 99.75 fills on the way down: the bar's low (97.50) comes after the
+    // fill, so its stop (97.75) is hit on that bar whatever the tie rule.
     let p = BacktestParams { entry: EntryType::Limit, ..params() };
-    let t = tape(&[FLAT, (100.0, 100.25, 97.5, 98.0), (98.0, 98.25, 97.75, 98.0), (98.0, 98.5, 98.0, 98.25)]);
-    let r = run(&t, &[(0, 1)], &p);
-    assert_eq!(fills(&r), vec![(1, 99.75, 1, 97.75, ExitReason::StopLoss)]);
+    let t = tape(&[FLAT, (100.0, 103.0, 97.5, 98.0), (98.0, 98.5, 98.0, 98.25)]);
+    for tie in [TieRule::Stop, TieRule::Profit] {
+        let r = run(&t, &[(0, 1)], &BacktestParams { tie, ..p.clone() });
+        // its high (103.00, above the 102.75 target) may have come before the fill: under
+        // `profit` it counts, and the target wins the tie
+        let want = if tie == TieRule::Stop { (97.75, ExitReason::StopLoss) } else { (102.75, ExitReason::TakeProfit) };
+        assert_eq!(fills(&r), vec![(1, 99.75, 1, want.0, want.1)], "{tie:?}");
+    }
+    // The high alone: uncertain, so only `profit` takes the target on the entry bar.
+    let t = tape(&[FLAT, (100.0, 103.0, 99.5, 102.0), (102.0, 102.5, 101.5, 102.0), FLAT]);
+    let r = run(&t, &[(0, 1)], &BacktestParams { max_bars: 2, ..p.clone() });
+    assert_eq!(fills(&r), vec![(1, 99.75, 2, 102.0, ExitReason::TimeOut)]);
     let r = run(&t, &[(0, 1)], &BacktestParams { tie: TieRule::Profit, ..p });
-    // the low came before the fill: survives bar 1, stopped on bar 2 (low 97.75 touches the stop)
-    assert_eq!(fills(&r), vec![(1, 99.75, 2, 97.75, ExitReason::StopLoss)]);
+    assert_eq!(fills(&r), vec![(1, 99.75, 1, 102.75, ExitReason::TakeProfit)]);
+
+    // A buy stop (bracket leg at 100.50) fills on the way up: the bar's high (103.75)
+    // comes after it, so the 103.50 target is certain; the low (98.25, below the 98.50
+    // stop) may have come before: it counts only under `stop`, and then wins the tie.
+    let b = BacktestParams { entry: EntryType::Bracket, bracket_atr: 0.5, bracket_sides: BracketSides::Signal, ..params() };
+    let t = tape(&[FLAT, (100.0, 103.75, 98.25, 103.0), FLAT]);
+    let r = run(&t, &[(0, 1)], &b);
+    assert_eq!(fills(&r), vec![(1, 100.5, 1, 98.5, ExitReason::StopLoss)]);
+    let r = run(&t, &[(0, 1)], &BacktestParams { tie: TieRule::Profit, ..b.clone() });
+    assert_eq!(fills(&r), vec![(1, 100.5, 1, 103.5, ExitReason::TakeProfit)]);
+    // without the low, the target is taken on the entry bar under either rule
+    let t = tape(&[FLAT, (100.0, 103.75, 99.75, 103.0), FLAT]);
+    assert_eq!(fills(&run(&t, &[(0, 1)], &b)), vec![(1, 100.5, 1, 103.5, ExitReason::TakeProfit)]);
 }
 
 #[test]

@@ -27,7 +27,7 @@ impl HBars {
         let finite = || self.values.iter().copied().filter(|v| v.is_finite());
         let lo = finite().fold(0.0f64, f64::min);
         let hi = finite().fold(0.0f64, f64::max);
-        let (lo, hi, ticks) = nice_ticks(lo, hi, 6);
+        let (lo, hi, ticks) = nice_ticks(lo, hi, 6, 0.0);
         let xs = Linear::new(lo, hi, left, self.width - RIGHT - 50.0);
         let mut svg = Svg::new(self.width, height, &self.x_label);
         let bottom = height - BOTTOM;
@@ -74,7 +74,7 @@ impl Columns {
         let hi = self.groups.iter().flat_map(|g| g.1.iter().copied()).filter(|v| v.is_finite()).fold(0.0f64, f64::max);
         let mut svg = Svg::new(self.width, self.height, &self.y_label);
         let (top, bottom, right) = (TOP, self.height - BOTTOM, self.width - RIGHT);
-        let (lo, hi, ticks) = nice_ticks(0.0, hi, 5);
+        let (lo, hi, ticks) = nice_ticks(0.0, hi, 5, 1.0);
         let ys = Linear::new(lo, hi, bottom, top);
         let step = if ticks.len() > 1 { ticks[1] - ticks[0] } else { 1.0 };
         for &t in &ticks {
@@ -133,7 +133,11 @@ mod tests {
 
     #[test]
     fn grouped_columns_have_one_bar_per_group_and_category() {
-        let c = Columns::new(vec!["short".into(), "neutral".into(), "long".into()], vec![("val".into(), vec![10.0, 20.0, 12.0]), ("test".into(), vec![9.0, 25.0, 11.0])], "rows");
+        let c = Columns::new(
+            vec!["short".into(), "neutral".into(), "long".into()],
+            vec![("val".into(), vec![10.0, 20.0, 12.0]), ("test".into(), vec![9.0, 25.0, 11.0])],
+            "rows",
+        );
         let svg = c.render();
         assert_balanced(&svg);
         assert_eq!(svg.matches("class=\"bar s").count(), 6);

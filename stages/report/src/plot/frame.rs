@@ -12,6 +12,25 @@ pub enum XAxis {
     Linear(String),
 }
 
+/// The vertical axis of a chart.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct YAxis<'a> {
+    pub label: &'a str,
+    pub domain: (f64, f64),
+    /// Tick labels as percentages (values are fractions).
+    pub percent: bool,
+    /// Keep the domain as given instead of widening it to whole ticks.
+    pub fixed: bool,
+    /// Counts: ticks at whole numbers only.
+    pub integer: bool,
+}
+
+impl<'a> YAxis<'a> {
+    pub fn new(label: &'a str, domain: (f64, f64)) -> Self {
+        Self { label, domain, percent: false, fixed: false, integer: false }
+    }
+}
+
 /// Margins around the plot area.
 pub const LEFT: f64 = 70.0;
 pub const RIGHT: f64 = 20.0;
@@ -30,28 +49,29 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// Draws grid, ticks and axis titles for the domains given (widened to nice ticks
-    /// unless `y_fixed`) and returns the scales.
-    pub fn draw(svg: &mut Svg, width: f64, height: f64, x: &XAxis, (x0, x1): (f64, f64), y_label: &str, (y0, y1): (f64, f64), y_percent: bool, y_fixed: bool) -> Self {
+    /// Draws grid, ticks and axis titles for the domains given (the y domain widened to
+    /// nice ticks unless `y.fixed`) and returns the scales.
+    pub fn draw(svg: &mut Svg, (width, height): (f64, f64), x: &XAxis, (x0, x1): (f64, f64), y: &YAxis<'_>) -> Self {
         let (left, right, top, bottom) = (LEFT, width - RIGHT, TOP, height - BOTTOM);
-        let (y0, y1) = if y0.is_finite() && y1.is_finite() { (y0, y1) } else { (0.0, 1.0) };
-        let (lo, hi, yticks) = if y_fixed {
-            let step = nice_step(y1 - y0, 5);
+        let (y0, y1) = if y.domain.0.is_finite() && y.domain.1.is_finite() { y.domain } else { (0.0, 1.0) };
+        let min_step = if y.integer { 1.0 } else { 0.0 };
+        let (lo, hi, yticks) = if y.fixed {
+            let step = nice_step(y1 - y0, 5).max(min_step);
             let first = (y0 / step).ceil() as i64;
             let last = (y1 / step).floor() as i64;
             (y0, y1, (first..=last).map(|k| k as f64 * step).collect())
         } else {
-            nice_ticks(y0, y1, 5)
+            nice_ticks(y0, y1, 5, min_step)
         };
         let ys = Linear::new(lo, hi, bottom, top);
         let step = if yticks.len() > 1 { yticks[1] - yticks[0] } else { 1.0 };
         for &t in &yticks {
             let py = ys.map(t);
             svg.line(left, py, right, py, if t == 0.0 { "axis" } else { "grid" });
-            let label = if y_percent { format!("{}%", tick_label(t * 100.0, step * 100.0)) } else { tick_label(t, step) };
+            let label = if y.percent { format!("{}%", tick_label(t * 100.0, step * 100.0)) } else { tick_label(t, step) };
             svg.text(left - 6.0, py + 4.0, Anchor::End, "tick", &label);
         }
-        svg.vtext(14.0, f64::midpoint(top, bottom), "axis-title", y_label);
+        svg.vtext(14.0, f64::midpoint(top, bottom), "axis-title", y.label);
         let (x0, x1) = if x0.is_finite() && x1.is_finite() { (x0, x1) } else { (0.0, 1.0) };
         let xs = match x {
             XAxis::Time => {
@@ -64,7 +84,7 @@ impl Frame {
                 xs
             }
             XAxis::Linear(title) => {
-                let (lo, hi, ticks) = nice_ticks(x0, x1, 8);
+                let (lo, hi, ticks) = nice_ticks(x0, x1, 8, 0.0);
                 let xs = Linear::new(lo, hi, left, right);
                 let step = if ticks.len() > 1 { ticks[1] - ticks[0] } else { 1.0 };
                 for &t in &ticks {

@@ -35,7 +35,14 @@ impl Heatmap {
             for (j, &v) in row.iter().enumerate() {
                 let share = if total > 0.0 { v / total } else { 0.0 };
                 let x = left + CELL_W * j as f64;
-                svg.rect_fill(x, y, CELL_W - 2.0, CELL_H - 2.0, &shade(share), Some(&format!("{r} -> {}: {v} ({:.1}% of the row)", self.cols[j], share * 100.0)));
+                svg.rect_fill(
+                    x,
+                    y,
+                    CELL_W - 2.0,
+                    CELL_H - 2.0,
+                    &shade(share),
+                    Some(&format!("{r} -> {}: {v} ({:.1}% of the row)", self.cols[j], share * 100.0)),
+                );
                 let class = if share > 0.55 { "cell light" } else { "cell" };
                 svg.text(x + CELL_W / 2.0, y + CELL_H / 2.0 - 2.0, Anchor::Middle, class, &format!("{v}"));
                 svg.text(x + CELL_W / 2.0, y + CELL_H / 2.0 + 14.0, Anchor::Middle, &format!("{class} small"), &format!("{:.1}%", share * 100.0));

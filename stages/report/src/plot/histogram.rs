@@ -2,7 +2,7 @@
 //! optional marked value (0 for Sharpe ratios and PBO logits) splitting the bars into
 //! two colours.
 
-use super::frame::{Frame, XAxis};
+use super::frame::{Frame, XAxis, YAxis};
 use super::svg::Svg;
 
 /// Bin edges and counts.
@@ -56,7 +56,8 @@ impl Histogram {
         let (x0, x1) = (e[0].min(self.marker.unwrap_or(e[0])), e[e.len() - 1].max(self.marker.unwrap_or(e[0])));
         let hi = self.bins.counts.iter().copied().fold(0.0, f64::max);
         let mut svg = Svg::new(self.width, self.height, &self.x_label);
-        let frame = Frame::draw(&mut svg, self.width, self.height, &XAxis::Linear(self.x_label.clone()), (x0, x1), "count", (0.0, hi), false, false);
+        let y = YAxis { integer: true, ..YAxis::new("count", (0.0, hi)) };
+        let frame = Frame::draw(&mut svg, (self.width, self.height), &XAxis::Linear(self.x_label.clone()), (x0, x1), &y);
         for (i, &c) in self.bins.counts.iter().enumerate() {
             if c <= 0.0 {
                 continue;
@@ -64,7 +65,14 @@ impl Histogram {
             let (a, b) = (frame.x.map(e[i]), frame.x.map(e[i + 1]));
             let (top, base) = (frame.y.map(c), frame.y.map(0.0));
             let below = self.marker.is_some_and(|m| e[i + 1] <= m);
-            svg.rect(a + 0.5, top, (b - a - 1.0).max(1.0), base - top, if below { "bar neg" } else { "bar s0" }, Some(&format!("[{:.3}, {:.3}): {c}", e[i], e[i + 1])));
+            svg.rect(
+                a + 0.5,
+                top,
+                (b - a - 1.0).max(1.0),
+                base - top,
+                if below { "bar neg" } else { "bar s0" },
+                Some(&format!("[{:.3}, {:.3}): {c}", e[i], e[i + 1])),
+            );
         }
         if let Some(m) = self.marker {
             let px = frame.x.map(m);

@@ -1,7 +1,7 @@
 //! Line charts: one or more series over a numeric or time axis, with optional area
 //! fill, reference lines and the `y = x` diagonal (reliability diagrams).
 
-use super::frame::{Frame, XAxis};
+use super::frame::{Frame, XAxis, YAxis};
 use super::scale::thin;
 use super::svg::Svg;
 
@@ -53,7 +53,20 @@ pub struct LineChart {
 
 impl LineChart {
     pub fn new(x: XAxis, y_label: impl Into<String>, series: Vec<Series>) -> Self {
-        Self { x, y_label: y_label.into(), series, width: 900.0, height: 300.0, fill_to: None, diagonal: false, x_domain: None, y_domain: None, y_percent: false, first_colour: 0, lines: true }
+        Self {
+            x,
+            y_label: y_label.into(),
+            series,
+            width: 900.0,
+            height: 300.0,
+            fill_to: None,
+            diagonal: false,
+            x_domain: None,
+            y_domain: None,
+            y_percent: false,
+            first_colour: 0,
+            lines: true,
+        }
     }
 
     pub fn render(&self) -> String {
@@ -66,7 +79,8 @@ impl LineChart {
         }
         let label = format!("{} ({})", self.y_label, self.series.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "));
         let mut svg = Svg::new(self.width, self.height, &label);
-        let frame = Frame::draw(&mut svg, self.width, self.height, &self.x, (x0, x1), &self.y_label, (y0, y1), self.y_percent, self.y_domain.is_some());
+        let y = YAxis { percent: self.y_percent, fixed: self.y_domain.is_some(), ..YAxis::new(&self.y_label, (y0, y1)) };
+        let frame = Frame::draw(&mut svg, (self.width, self.height), &self.x, (x0, x1), &y);
         if self.diagonal {
             let (a, b) = (x0.max(frame.y.d0), x1.min(frame.y.d1));
             svg.line(frame.x.map(a), frame.y.map(a), frame.x.map(b), frame.y.map(b), "ref");

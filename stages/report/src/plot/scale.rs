@@ -45,10 +45,11 @@ pub fn nice_step(span: f64, count: usize) -> f64 {
     nice * mag
 }
 
-/// The domain `[lo, hi]` extended outwards to whole steps, and the ticks on it.
-pub fn nice_ticks(lo: f64, hi: f64, count: usize) -> (f64, f64, Vec<f64>) {
+/// The domain `[lo, hi]` extended outwards to whole steps (at least `min_step`), and the
+/// ticks on it.
+pub fn nice_ticks(lo: f64, hi: f64, count: usize, min_step: f64) -> (f64, f64, Vec<f64>) {
     let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 0.5, hi + 0.5) };
-    let step = nice_step(hi - lo, count);
+    let step = nice_step(hi - lo, count).max(min_step);
     let start = (lo / step).floor();
     let end = (hi / step).ceil();
     let ticks: Vec<f64> = (0..=(end - start) as i64).map(|i| (start + i as f64) * step).map(|v| if v.abs() < step * 1e-9 { 0.0 } else { v }).collect();
@@ -165,11 +166,12 @@ mod tests {
 
     #[test]
     fn ticks_cover_the_domain_on_whole_steps() {
-        let (lo, hi, ticks) = nice_ticks(-0.13, 0.42, 5);
+        let (lo, hi, ticks) = nice_ticks(-0.13, 0.42, 5, 0.0);
         assert_eq!((lo, hi), (-0.2, 0.5));
         assert_eq!(ticks.len(), 8);
         assert!(ticks.contains(&0.0));
         assert_eq!(tick_label(0.1, 0.1), "0.1");
+        assert_eq!(nice_ticks(0.0, 3.0, 5, 1.0).2, vec![0.0, 1.0, 2.0, 3.0], "counts tick at whole numbers");
         assert_eq!(tick_label(25_500.0, 500.0), "25.5k");
         assert_eq!(tick_label(3_000_000.0, 1_000_000.0), "3M");
         assert_eq!(tick_label(2_500.0, 500.0), "2500");

@@ -160,7 +160,7 @@ pub(crate) mod tests {
             if tag.starts_with('!') {
                 continue;
             }
-            let name: String = tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            let name: String = tag.trim_start_matches('/').chars().take_while(char::is_ascii_alphanumeric).collect();
             if let Some(closing) = tag.strip_prefix('/') {
                 let open = stack.pop().unwrap_or_else(|| panic!("`</{closing}>` closes nothing"));
                 assert_eq!(open, name, "`</{name}>` closes `<{open}>`");

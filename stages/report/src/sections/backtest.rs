@@ -16,7 +16,10 @@ use crate::tables::{EquityCurve, TradeLog};
 #[derive(Clone, Copy)]
 enum Kind {
     Count,
+    /// PnL: signed and coloured.
     Money,
+    /// Costs and drawdowns: amounts without a sign.
+    Amount,
     Pct,
     Ratio,
     Bars,
@@ -27,8 +30,8 @@ const STATS: &[(&str, &str, Kind)] = &[
     ("trades", "Trades", Kind::Count),
     ("net_pnl", "Net PnL", Kind::Money),
     ("gross_pnl", "Gross PnL", Kind::Money),
-    ("commission", "Commission", Kind::Money),
-    ("slippage", "Slippage cost", Kind::Money),
+    ("commission", "Commission", Kind::Amount),
+    ("slippage", "Slippage cost", Kind::Amount),
     ("win_rate", "Win rate", Kind::Pct),
     ("profit_factor", "Profit factor", Kind::Ratio),
     ("avg_trade", "Average trade", Kind::Money),
@@ -39,7 +42,7 @@ const STATS: &[(&str, &str, Kind)] = &[
     ("sharpe", "Sharpe (daily, annualised)", Kind::Ratio),
     ("sortino", "Sortino", Kind::Ratio),
     ("annual_return", "Annual return", Kind::Pct),
-    ("max_drawdown", "Max drawdown", Kind::Money),
+    ("max_drawdown", "Max drawdown", Kind::Amount),
     ("max_drawdown_pct", "Max drawdown %", Kind::Pct),
     ("calmar", "Calmar", Kind::Ratio),
     ("exposure", "Exposure", Kind::Pct),
@@ -49,7 +52,8 @@ fn cell(stats: &Value, key: &str, kind: Kind) -> Cell {
     let v = json::num(stats, &[key]);
     match kind {
         Kind::Count => Cell::num(if v.is_finite() { format::int(v as u64) } else { MISSING.to_owned() }),
-        Kind::Money => Cell::signed(format::money(v), if key.contains("pnl") || key == "avg_trade" { v } else { 0.0 }),
+        Kind::Money => Cell::signed(format::money(v), v),
+        Kind::Amount => Cell::num(format::num(v, 2)),
         Kind::Pct => Cell::num(format::pct(v, 1)),
         Kind::Ratio => Cell::signed(format::num(v, 2), if key == "profit_factor" { v - 1.0 } else { v }),
         Kind::Bars => Cell::num(format::num(v, 1)),
@@ -59,12 +63,29 @@ fn cell(stats: &Value, key: &str, kind: Kind) -> Cell {
 /// Statistics of `docs` side by side: one column per (name, stats object).
 fn stats_table(caption: &str, docs: &[(&str, &Value)]) -> Block {
     let headers: Vec<String> = std::iter::once("statistic".to_owned()).chain(docs.iter().map(|(n, _)| (*n).to_owned())).collect();
-    let rows = STATS
-        .iter()
-        .map(|&(key, label, kind)| std::iter::once(Cell::text(label)).chain(docs.iter().map(|(_, d)| cell(d, key, kind))).collect())
-        .collect();
+    let rows =
+        STATS.iter().map(|&(key, label, kind)| std::iter::once(Cell::text(label)).chain(docs.iter().map(|(_, d)| cell(d, key, kind))).collect()).collect();
     Block::Table { caption: caption.to_owned(), headers, rows }
 }
+
+/// The signal flow of the backtest's metrics, in the order things happen: (path, label).
+const SIGNAL_FLOW: &[(&str, &str)] = &[
+    ("signals.rows", "prediction rows in the split"),
+    ("signals.flat", "flat signals"),
+    ("signals.gated", "removed by gate or confidence"),
+    ("signals.flow.signals", "signals"),
+    ("signals.flow.skipped_in_position", "skipped: in a position"),
+    ("signals.flow.skipped_pending_order", "skipped: an order resting"),
+    ("signals.flow.skipped_daily_stop", "skipped: daily loss stop"),
+    ("signals.flow.skipped_day_end", "skipped: at the day's end"),
+    ("signals.flow.skipped_warmup", "skipped: ATR warm-up"),
+    ("signals.flow.skipped_size", "skipped: cannot afford a contract"),
+    ("signals.flow.orders", "orders placed"),
+    ("signals.flow.fills", "orders filled"),
+    ("signals.flow.expired", "orders expired"),
+    ("signals.flow.cancelled", "orders cancelled"),
+    ("signals.flow.daily_stops", "days stopped by the loss limit"),
+];
 
 /// One row per group (regime, session, side).
 fn group_table(caption: &str, first: &str, groups: &serde_json::Map<String, Value>) -> Block {
@@ -81,7 +102,8 @@ fn group_table(caption: &str, first: &str, groups: &serde_json::Map<String, Valu
         ("exposure", "exposure", Kind::Pct),
     ];
     let headers: Vec<&str> = std::iter::once(first).chain(cols.iter().map(|c| c.1)).collect();
-    let rows = groups.iter().map(|(name, s)| std::iter::once(Cell::text(name.clone())).chain(cols.iter().map(|&(k, _, kind)| cell(s, k, kind))).collect()).collect();
+    let rows =
+        groups.iter().map(|(name, s)| std::iter::once(Cell::text(name.clone())).chain(cols.iter().map(|&(k, _, kind)| cell(s, k, kind))).collect()).collect();
     Block::table(caption, headers, rows)
 }
 
@@ -94,6 +116,7 @@ fn stats_from_trades(log: &TradeLog, keep: impl Fn(usize) -> bool) -> Value {
 
 /// Net PnL by exit month: rows are years, columns months.
 fn monthly(log: &TradeLog) -> Option<Block> {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     if log.is_empty() {
         return None;
     }
@@ -104,7 +127,6 @@ fn monthly(log: &TradeLog) -> Option<Block> {
         *by.entry((d[..4].to_owned(), month)).or_default() += log.net[i];
     }
     let years: Vec<String> = by.keys().map(|k| k.0.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let rows = years
         .iter()
         .map(|y| {
@@ -123,7 +145,7 @@ fn monthly(log: &TradeLog) -> Option<Block> {
             row
         })
         .collect();
-    let headers: Vec<&str> = std::iter::once("year").chain(MONTHS).chain(["year"]).collect();
+    let headers: Vec<&str> = std::iter::once("year").chain(MONTHS).chain(["total"]).collect();
     Some(Block::table("Net PnL by month of exit", headers, rows))
 }
 
@@ -186,7 +208,10 @@ pub fn section(trades: Option<&TradeLog>, equity: Option<&EquityCurve>, metrics:
     match (equity, trades) {
         (Some(e), _) => {
             let eq: Vec<(f64, f64)> = e.ts.iter().zip(&e.equity).map(|(&t, &v)| (t as f64, v)).collect();
-            s.push(Block::chart("Equity, marked to market at every bar's close", LineChart::new(XAxis::Time, "equity", vec![Series::new("equity", eq)]).render()));
+            s.push(Block::chart(
+                "Equity, marked to market at every bar's close",
+                LineChart::new(XAxis::Time, "equity", vec![Series::new("equity", eq)]).render(),
+            ));
             let dd: Vec<(f64, f64)> = e.ts.iter().zip(&e.drawdown_pct).map(|(&t, &v)| (t as f64, v)).collect();
             let mut chart = LineChart::new(XAxis::Time, "drawdown", vec![Series::new("drawdown", dd)]);
             chart.fill_to = Some(0.0);
@@ -217,16 +242,20 @@ pub fn section(trades: Option<&TradeLog>, equity: Option<&EquityCurve>, metrics:
         if let Some(g) = json::at(m, &["by_session"]).and_then(Value::as_object) {
             s.push(group_table("By session of the entry (CME Globex, Chicago time)", "session", g));
         }
-        let mut flow: Vec<Vec<Cell>> = Vec::new();
-        for (k, v) in json::scalars(json::at(m, &["signals"]).unwrap_or(&Value::Null), 1) {
-            flow.push(vec![Cell::text(k.trim_start_matches("flow.").replace('_', " ")), Cell::num(json::display(&v))]);
-        }
+        let flow: Vec<Vec<Cell>> = SIGNAL_FLOW
+            .iter()
+            .filter_map(|(path, label)| {
+                let path: Vec<&str> = path.split('.').collect();
+                json::at(m, &path).map(|v| vec![Cell::text(*label), Cell::num(json::display(v))])
+            })
+            .collect();
         let reasons: Vec<Vec<Cell>> = json::at(m, &["exit_reasons"])
             .and_then(Value::as_object)
             .map(|o| o.iter().map(|(k, v)| vec![Cell::text(k.replace('_', " ")), Cell::num(json::display(v))]).collect())
             .unwrap_or_default();
         s.push(Block::Row(vec![Block::table("Exits", ["reason", "trades"], reasons), Block::table("What happened to the signals", ["", "count"], flow)]));
-        figures = json!({"summary": all, "by_side": json::at(m, &["by_side"]), "by_regime": json::at(m, &["by_regime"]), "by_session": json::at(m, &["by_session"])});
+        figures =
+            json!({"summary": all, "by_side": json::at(m, &["by_side"]), "by_regime": json::at(m, &["by_regime"]), "by_session": json::at(m, &["by_session"])});
     } else if let Some(log) = trades {
         let all = stats_from_trades(log, |_| true);
         let long = stats_from_trades(log, |i| log.side[i] > 0.0);

@@ -163,7 +163,11 @@ fn gates(t: &RecordBatch) -> Result<Block, StageError> {
             ]
         })
         .collect();
-    Ok(Block::table("Gates: win rate with and without each filter (best 12 per split by lift)", ["split", "gate", "pass", "win rate", "fail", "win rate", "lift"], rows))
+    Ok(Block::table(
+        "Gates: win rate with and without each filter (best 12 per split by lift)",
+        ["split", "gate", "pass", "win rate", "fail", "win rate", "lift"],
+        rows,
+    ))
 }
 
 /// The section, and its figures for metrics.json.
@@ -175,7 +179,9 @@ pub fn section(
     gate_table: Option<&RecordBatch>,
 ) -> Result<Option<(Section, Value)>, StageError> {
     let mut s = Section::new("calibration", "Calibration and thresholds");
-    let wrap = |slot: &'static str| move |e: StageError| StageError::data_hint(format!("input `{slot}`: {e}"), format!("bind the matching `validate` output to `{slot}`"));
+    let wrap = |slot: &'static str| {
+        move |e: StageError| StageError::data_hint(format!("input `{slot}`: {e}"), format!("bind the matching `validate` output to `{slot}`"))
+    };
     let diagrams = match curve {
         Some(t) => from_curve(t).map_err(wrap("calibration"))?,
         None => predictions.and_then(from_predictions),
@@ -195,7 +201,7 @@ pub fn section(
         if let Some(b) = thresholds(doc) {
             s.push(b);
         }
-        figures["thresholds"] = json::at(doc, &["splits"]).map(|sp| json::scalars(sp, 2).into_iter().collect::<serde_json::Map<_, _>>().into()).unwrap_or(Value::Null);
+        figures["thresholds"] = json::at(doc, &["splits"]).map_or(Value::Null, |sp| json::scalars(sp, 2).into_iter().collect::<serde_json::Map<_, _>>().into());
     }
     if let Some(t) = gate_table {
         s.push(gates(t).map_err(wrap("gates"))?);

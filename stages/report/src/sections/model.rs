@@ -20,16 +20,14 @@ pub const CLASSES: [&str; 3] = ["short", "neutral", "long"];
 
 /// The class index of a label or signal (-1, 0, +1), if it is one.
 fn class_of(v: f64) -> Option<usize> {
-    match v {
-        x if x == -1.0 => Some(0),
-        x if x == 0.0 => Some(1),
-        x if x == 1.0 => Some(2),
-        _ => None,
-    }
+    [-1.0, 0.0, 1.0].iter().position(|c| *c == v)
 }
 
 fn splits_of(evaluation: &Value) -> Vec<(&str, &Value)> {
-    json::at(evaluation, &["splits"]).and_then(Value::as_object).map(|o| o.iter().map(|(k, v)| (k.as_str(), v)).collect()).unwrap_or_default()
+    let mut splits: Vec<(&str, &Value)> =
+        json::at(evaluation, &["splits"]).and_then(Value::as_object).map(|o| o.iter().map(|(k, v)| (k.as_str(), v)).collect()).unwrap_or_default();
+    splits.sort_by_key(|(name, _)| json::split_rank(name));
+    splits
 }
 
 fn metrics_table(evaluation: &Value) -> Block {
@@ -128,9 +126,14 @@ fn label_distribution(evaluation: Option<&Value>, predictions: Option<&Predictio
     if groups.is_empty() {
         return None;
     }
-    let doc = json!(groups.iter().map(|(s, c)| (s.as_str(), CLASSES.iter().copied().zip(c.iter().copied()).collect())).collect::<BTreeMap<&str, BTreeMap<&str, f64>>>());
+    let doc = json!(
+        groups.iter().map(|(s, c)| (s.as_str(), CLASSES.iter().copied().zip(c.iter().copied()).collect())).collect::<BTreeMap<&str, BTreeMap<&str, f64>>>()
+    );
     let chart = Columns::new(CLASSES.iter().map(|c| (*c).to_owned()).collect(), groups, "rows");
-    Some((Block::chart("True labels per split (triple-barrier outcome: short = stop side, long = profit side)", chart.render()), doc))
+    Some((
+        Block::chart("True labels per split (-1 short: the price fell to the lower barrier or below the threshold; +1 long: the reverse)", chart.render()),
+        doc,
+    ))
 }
 
 /// Signals per split (how often the model trades, and which way).
@@ -182,7 +185,11 @@ fn barrier_table(labels: &RecordBatch) -> Result<Block, StageError> {
             row
         })
         .collect();
-    Ok(Block::table("Labels by horizon: which barrier ended each event, and the class", ["horizon (bars)", "events", "profit", "stop", "vertical", "short", "neutral", "long"], rows))
+    Ok(Block::table(
+        "Labels by horizon: which barrier ended each event, and the class",
+        ["horizon (bars)", "events", "profit", "stop", "vertical", "short", "neutral", "long"],
+        rows,
+    ))
 }
 
 fn importance(model: &Value) -> Option<Block> {
@@ -200,7 +207,12 @@ fn importance(model: &Value) -> Option<Block> {
 }
 
 /// The section, and its figures for metrics.json.
-pub fn section(evaluation: Option<&Value>, predictions: Option<&PredictionRows>, labels: Option<&RecordBatch>, model: Option<&Value>) -> Result<Option<(Section, Value)>, StageError> {
+pub fn section(
+    evaluation: Option<&Value>,
+    predictions: Option<&PredictionRows>,
+    labels: Option<&RecordBatch>,
+    model: Option<&Value>,
+) -> Result<Option<(Section, Value)>, StageError> {
     if evaluation.is_none() && predictions.is_none() && labels.is_none() && model.is_none() {
         return Ok(None);
     }

@@ -18,9 +18,23 @@ fn cpcv(doc: &Value, s: &mut Section) -> Value {
     let values = json::numbers(d, &["values"]);
     let mean = json::num(d, &["mean"]);
     s.push(Block::Cards(vec![
-        Card::new("CPCV paths", json::display(json::at(doc, &["n_paths"]).unwrap_or(&Value::Null)), format!("N = {}, k = {}", json::display(json::at(doc, &["groups"]).unwrap_or(&Value::Null)), json::display(json::at(doc, &["test_groups"]).unwrap_or(&Value::Null))), Tone::Plain),
+        Card::new(
+            "CPCV paths",
+            json::display(json::at(doc, &["n_paths"]).unwrap_or(&Value::Null)),
+            format!(
+                "N = {}, k = {}",
+                json::display(json::at(doc, &["groups"]).unwrap_or(&Value::Null)),
+                json::display(json::at(doc, &["test_groups"]).unwrap_or(&Value::Null))
+            ),
+            Tone::Plain,
+        ),
         Card::new("Mean path Sharpe", format::num(mean, 2), format!("std {}", format::num(json::num(d, &["std"]), 2)), Tone::of(mean)),
-        Card::new("Median path Sharpe", format::num(json::num(d, &["median"]), 2), format!("IQR {} to {}", format::num(json::num(d, &["p25"]), 2), format::num(json::num(d, &["p75"]), 2)), Tone::Plain),
+        Card::new(
+            "Median path Sharpe",
+            format::num(json::num(d, &["median"]), 2),
+            format!("IQR {} to {}", format::num(json::num(d, &["p25"]), 2), format::num(json::num(d, &["p75"]), 2)),
+            Tone::Plain,
+        ),
         Card::new("Paths with Sharpe > 0", format::pct(json::num(d, &["positive_share"]), 0), "of all paths", Tone::Plain),
     ]));
     if !values.is_empty() {
@@ -42,7 +56,12 @@ fn pbo(doc: &Value, logits: Option<&RecordBatch>, s: &mut Section) -> Result<Val
         Card::new("PBO", format::pct(p, 1), "P(in-sample best <= median out of sample)", if p > 0.5 { Tone::Bad } else { Tone::Plain }),
         Card::new("P(OOS loss)", format::pct(json::num(doc, &["prob_oos_loss"]), 1), "in-sample best loses out of sample", Tone::Plain),
         Card::new("Degradation slope", format::num(slope, 3), "OOS on IS performance", Tone::of(slope)),
-        Card::new("Combinations", json::display(json::at(doc, &["combinations"]).unwrap_or(&Value::Null)), format!("S = {} blocks", json::display(json::at(doc, &["partitions"]).unwrap_or(&Value::Null))), Tone::Plain),
+        Card::new(
+            "Combinations",
+            json::display(json::at(doc, &["combinations"]).unwrap_or(&Value::Null)),
+            format!("S = {} blocks", json::display(json::at(doc, &["partitions"]).unwrap_or(&Value::Null))),
+            Tone::Plain,
+        ),
     ]));
     let edges = json::numbers(doc, &["histogram", "edges"]);
     let counts = json::numbers(doc, &["histogram", "counts"]);
@@ -50,13 +69,19 @@ fn pbo(doc: &Value, logits: Option<&RecordBatch>, s: &mut Section) -> Result<Val
     if edges.len() == counts.len() + 1 && !counts.is_empty() {
         let mut h = Histogram::new(Bins { edges, counts }, "logit of the in-sample best's out-of-sample rank");
         h.marker = Some(0.0);
-        h.width = 560.0;
+        if logits.is_some() {
+            h.width = 560.0;
+        }
         charts.push(Block::chart("PBO: logits left of 0 are combinations where the in-sample winner fell below the median", h.render()));
     }
     if let Some(t) = logits {
         let r_is = f64_column(t, pl::R_IS)?;
         let r_oos = f64_column(t, pl::R_OOS)?;
-        let mut chart = LineChart::new(XAxis::Linear("in-sample Sharpe (per period)".into()), "out-of-sample Sharpe", vec![Series::new("combination", r_is.into_iter().zip(r_oos).collect()).with_markers()]);
+        let mut chart = LineChart::new(
+            XAxis::Linear("in-sample Sharpe (per period)".into()),
+            "out-of-sample Sharpe",
+            vec![Series::new("combination", r_is.into_iter().zip(r_oos).collect()).with_markers()],
+        );
         chart.lines = false;
         chart.width = 560.0;
         charts.push(Block::chart("In- vs out-of-sample performance of the selected variant, per combination", chart.render()));
@@ -64,7 +89,9 @@ fn pbo(doc: &Value, logits: Option<&RecordBatch>, s: &mut Section) -> Result<Val
     if !charts.is_empty() {
         s.push(Block::Row(charts));
     }
-    Ok(json!({"pbo": p, "prob_oos_loss": json::at(doc, &["prob_oos_loss"]), "degradation": json::at(doc, &["degradation"]), "logit": json::at(doc, &["logit"])}))
+    Ok(
+        json!({"pbo": p, "prob_oos_loss": json::at(doc, &["prob_oos_loss"]), "degradation": json::at(doc, &["degradation"]), "logit": json::at(doc, &["logit"])}),
+    )
 }
 
 fn dsr(doc: &Value, s: &mut Section) -> Value {
@@ -72,7 +99,16 @@ fn dsr(doc: &Value, s: &mut Section) -> Value {
     let d = json::num(best, &["dsr"]);
     let conf = json::num(best, &["confidence"]);
     s.push(Block::Cards(vec![
-        Card::new("Deflated Sharpe", format::num(d, 3), format!("{} trials; significant above {}", json::display(json::at(best, &["trials"]).unwrap_or(&Value::Null)), format::num(if conf.is_finite() { conf } else { 0.95 }, 2)), if d >= 0.95 { Tone::Good } else { Tone::Bad }),
+        Card::new(
+            "Deflated Sharpe",
+            format::num(d, 3),
+            format!(
+                "{} trials; significant above {}",
+                json::display(json::at(best, &["trials"]).unwrap_or(&Value::Null)),
+                format::num(if conf.is_finite() { conf } else { 0.95 }, 2)
+            ),
+            if d >= 0.95 { Tone::Good } else { Tone::Bad },
+        ),
         Card::new("PSR", format::num(json::num(best, &["psr"]), 3), "P(true Sharpe > 0)", Tone::Plain),
         Card::new("Best Sharpe / period", format::num(json::num(best, &["sr"]), 4), json::text(best, &["strategy"]).unwrap_or("").to_owned(), Tone::Plain),
         Card::new("Expected max Sharpe", format::num(json::num(best, &["sr0"]), 4), "of the trials under the null (SR0)", Tone::Plain),
@@ -125,14 +161,21 @@ fn folds(name: &str, doc: &Value) -> Option<Block> {
 }
 
 /// The section, and its figures for metrics.json.
-pub fn section(cpcv_doc: Option<&Value>, pbo_doc: Option<&Value>, logits: Option<&RecordBatch>, dsr_doc: Option<&Value>, cv: &[(&str, &Value)]) -> Result<Option<(Section, Value)>, StageError> {
+pub fn section(
+    cpcv_doc: Option<&Value>,
+    pbo_doc: Option<&Value>,
+    logits: Option<&RecordBatch>,
+    dsr_doc: Option<&Value>,
+    cv: &[(&str, &Value)],
+) -> Result<Option<(Section, Value)>, StageError> {
     let mut s = Section::new("overfitting", "Overfitting checks");
     let mut figures = json!({});
     if let Some(d) = cpcv_doc {
         figures["cpcv"] = cpcv(d, &mut s);
     }
     if let Some(d) = pbo_doc {
-        figures["pbo"] = pbo(d, logits, &mut s).map_err(|e| StageError::data_hint(format!("input `pbo_logits`: {e}"), "bind the `logits` table of `validate.pbo`"))?;
+        figures["pbo"] =
+            pbo(d, logits, &mut s).map_err(|e| StageError::data_hint(format!("input `pbo_logits`: {e}"), "bind the `logits` table of `validate.pbo`"))?;
     }
     if let Some(d) = dsr_doc {
         figures["dsr"] = dsr(d, &mut s);

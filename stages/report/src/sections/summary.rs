@@ -19,7 +19,7 @@ pub struct Figures<'a> {
 /// The split whose figures lead: `test` when present, else the last one.
 fn lead_split(evaluation: &Value) -> Option<(&str, &Value)> {
     let o = evaluation.as_object()?;
-    o.get_key_value("test").or_else(|| o.iter().last()).map(|(k, v)| (k.as_str(), v))
+    o.get_key_value("test").or_else(|| o.iter().next_back()).map(|(k, v)| (k.as_str(), v))
 }
 
 pub fn section(f: &Figures<'_>, missing: &[&str]) -> Section {
@@ -32,8 +32,18 @@ pub fn section(f: &Figures<'_>, missing: &[&str]) -> Section {
         let trades = json::num(b, &["trades"]);
         cards.push(Card::new("Net PnL", format::money(net), "after costs", Tone::of(net)));
         cards.push(Card::new("Sharpe", format::num(sharpe, 2), "daily, annualised", Tone::of(sharpe)));
-        cards.push(Card::new("Max drawdown", format::pct(json::num(b, &["max_drawdown_pct"]), 1), format::money(-json::num(b, &["max_drawdown"])), Tone::Plain));
-        cards.push(Card::new("Win rate", format::pct(json::num(b, &["win_rate"]), 1), format!("profit factor {}", format::num(json::num(b, &["profit_factor"]), 2)), Tone::Plain));
+        cards.push(Card::new(
+            "Max drawdown",
+            format::pct(json::num(b, &["max_drawdown_pct"]), 1),
+            format::money(-json::num(b, &["max_drawdown"])),
+            Tone::Plain,
+        ));
+        cards.push(Card::new(
+            "Win rate",
+            format::pct(json::num(b, &["win_rate"]), 1),
+            format!("profit factor {}", format::num(json::num(b, &["profit_factor"]), 2)),
+            Tone::Plain,
+        ));
         cards.push(Card::new("Trades", format::num(trades, 0), format!("avg R {}", format::num(json::num(b, &["avg_r"]), 2)), Tone::Plain));
         let split = f.backtest_doc.and_then(|d| json::text(d, &["split"])).unwrap_or("the selected");
         readings.push(format!(
@@ -50,7 +60,12 @@ pub fn section(f: &Figures<'_>, missing: &[&str]) -> Section {
     if let Some((split, m)) = f.model.and_then(|m| m.get("evaluation")).and_then(lead_split) {
         let acc = json::num(m, &["accuracy"]);
         let sh = json::num(m, &["sharpe"]);
-        cards.push(Card::new(format!("Accuracy ({split})"), format::pct(acc, 1), format!("log loss {}", format::num(json::num(m, &["log_loss"]), 3)), Tone::Plain));
+        cards.push(Card::new(
+            format!("Accuracy ({split})"),
+            format::pct(acc, 1),
+            format!("log loss {}", format::num(json::num(m, &["log_loss"]), 3)),
+            Tone::Plain,
+        ));
         cards.push(Card::new(format!("Signal Sharpe ({split})"), format::num(sh, 2), "signal x label return, no costs", Tone::of(sh)));
     }
     if let Some(o) = f.overfitting {
@@ -65,11 +80,19 @@ pub fn section(f: &Figures<'_>, missing: &[&str]) -> Section {
         }
         let dsr = json::num(o, &["dsr", "dsr"]);
         if dsr.is_finite() {
-            cards.push(Card::new("Deflated Sharpe", format::num(dsr, 3), format!("{} trials", json::display(json::at(o, &["dsr", "trials"]).unwrap_or(&Value::Null))), if dsr >= 0.95 { Tone::Good } else { Tone::Bad }));
+            cards.push(Card::new(
+                "Deflated Sharpe",
+                format::num(dsr, 3),
+                format!("{} trials", json::display(json::at(o, &["dsr", "trials"]).unwrap_or(&Value::Null))),
+                if dsr >= 0.95 { Tone::Good } else { Tone::Bad },
+            ));
             readings.push(if dsr >= 0.95 {
                 format!("The deflated Sharpe ratio is {}: the best Sharpe is significant at 95% after accounting for the trials.", format::num(dsr, 3))
             } else {
-                format!("The deflated Sharpe ratio is {}: after accounting for the number of trials, the best Sharpe is not significant at 95%.", format::num(dsr, 3))
+                format!(
+                    "The deflated Sharpe ratio is {}: after accounting for the number of trials, the best Sharpe is not significant at 95%.",
+                    format::num(dsr, 3)
+                )
             });
         }
         let mean = json::num(o, &["cpcv", "sharpe", "mean"]);

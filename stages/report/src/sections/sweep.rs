@@ -100,7 +100,9 @@ pub fn section(variants: &[(&str, &Artifact)]) -> Result<Option<(Section, Value)
     let rows = per
         .iter()
         .map(|(label, f)| {
-            std::iter::once(Cell::text(*label)).chain(names.iter().map(|n| f.iter().find(|(k, _)| k == n).map_or(Cell::num(format::MISSING), |(k, v)| cell(k, *v)))).collect()
+            std::iter::once(Cell::text(*label))
+                .chain(names.iter().map(|n| f.iter().find(|(k, _)| k == n).map_or(Cell::num(format::MISSING), |(k, v)| cell(k, *v))))
+                .collect()
         })
         .collect();
     s.push(Block::table(format!("{} variants", variants.len()), headers, rows));
@@ -113,7 +115,8 @@ pub fn section(variants: &[(&str, &Artifact)]) -> Result<Option<(Section, Value)
         "Choosing the best row of this table is itself a selection: judge it with the probability of backtest overfitting and the deflated Sharpe ratio over the same variants (`validate.pbo`, `validate.deflated_sharpe`)."
             .into(),
     ));
-    let doc: Vec<Value> = per.iter().map(|(label, f)| json!({"variant": label, "figures": f.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<Map<_, _>>()})).collect();
+    let doc: Vec<Value> =
+        per.iter().map(|(label, f)| json!({"variant": label, "figures": f.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<Map<_, _>>()})).collect();
     Ok(Some((s, Value::Array(doc))))
 }
 
@@ -128,9 +131,18 @@ mod tests {
     #[test]
     fn mixed_variants_line_up_by_figure() {
         let bt = Artifact::Json(json!({"summary": {"trades": 10, "net_pnl": 120.5, "sharpe": 1.1}}));
-        let ev = Artifact::Json(json!({"splits": {"val": {"classification": {"accuracy": 0.4}}, "test": {"classification": {"accuracy": 0.5}, "trading": {"sharpe": -0.2}}}}));
+        let ev = Artifact::Json(
+            json!({"splits": {"val": {"classification": {"accuracy": 0.4}}, "test": {"classification": {"accuracy": 0.5}, "trading": {"sharpe": -0.2}}}}),
+        );
         let preds = Artifact::Table(Arc::new(
-            TableBuilder::new().ts("ts", vec![1, 2]).str("split", &["test", "test"]).i8("label", vec![1, -1]).i8("signal", vec![1, 1]).f64("ret", vec![0.01, -0.02]).build().unwrap(),
+            TableBuilder::new()
+                .ts("ts", vec![1, 2])
+                .str("split", &["test", "test"])
+                .i8("label", vec![1, -1])
+                .i8("signal", vec![1, 1])
+                .f64("ret", vec![0.01, -0.02])
+                .build()
+                .unwrap(),
         ));
         let (s, doc) = section(&[("bt@a", &bt), ("ev@b", &ev), ("p@c", &preds)]).unwrap().unwrap();
         assert_eq!(doc[1]["figures"]["accuracy"], 0.5);
