@@ -16,7 +16,9 @@
 //! 4. **Scale and clustering**: the ticks of every state are scaled so the simulated
 //!    mean squared change matches the real one; the clustering `(phi, sigma)` is the grid
 //!    point whose pilot simulation best matches the real excess kurtosis and the
-//!    autocorrelation of |returns| at lags 1, 5 and 30 (simulated moments); the volume
+//!    autocorrelation of |returns| at lags 1, 5 and 30 (simulated moments), after the
+//!    states' directional bias is shrunk to match the lag-1 autocorrelation of returns;
+//!    the volume
 //!    scale matches the real mean volume when the real bars have volume.
 //!
 //! Pilot simulations draw from the stage's RNG, so the fit is deterministic.
@@ -39,6 +41,8 @@ const PILOT_DAYS: usize = 20;
 /// Clustering grid searched by simulated moments.
 const PHI_GRID: [f64; 3] = [0.95, 0.985, 0.995];
 const SIGMA_GRID: [f64; 4] = [0.0, 0.06, 0.12, 0.2];
+/// Shrink factors of the states' directional bias searched by simulated moments.
+const DRIFT_GRID: [f64; 5] = [1.0, 0.6, 0.35, 0.2, 0.1];
 
 /// One trading day of bars in ticks, with its weekday.
 struct Day {
@@ -264,6 +268,8 @@ pub struct Fitted {
     pub profile: Vec<f64>,
     pub day_of_week: [f64; 5],
     pub tick_scale: f64,
+    /// Factor applied to every state's bias `up - 1/2`.
+    pub drift_scale: f64,
     pub clustering: Clustering,
     pub volume_per_tick: f64,
     pub hour_phase_share: Vec<(String, f64)>,
@@ -381,6 +387,24 @@ pub fn fit(real: &Bars, tick: f64, clusters: usize, base: &Model, rng: &mut ChaC
     // 4b. Scale again after the activities moved; then clustering by simulated moments.
     tick_scale *= scale_ticks(&mut model, rng);
     let real_facts = StylizedFacts::of(real, tick);
+    // 4c. Drift: shrink every state's bias `up - 1/2` so the simulated lag-1 return
+    // autocorrelation matches the real one (persistent biased states make returns
+    // predictable; real 1-minute returns are close to unpredictable).
+    let mut best_drift = (f64::INFINITY, 1.0);
+    for c in DRIFT_GRID {
+        let mut m = model.clone();
+        for st in &mut m.states {
+            st.up = 0.5 + (st.up - 0.5) * c;
+        }
+        let facts = StylizedFacts::of(&to_bars(&pilot(&m, PILOT_DAYS, rng)), 1.0);
+        let err = (facts.return_acf1 - real_facts.return_acf1).abs();
+        if err.is_finite() && err < best_drift.0 {
+            best_drift = (err, c);
+        }
+    }
+    for st in &mut model.states {
+        st.up = 0.5 + (st.up - 0.5) * best_drift.1;
+    }
     let target_acf: Vec<f64> = real_facts.abs_acf.iter().filter(|(l, _)| [1, 5, 30].contains(l)).map(|a| a.1).collect();
     let mut best = (f64::INFINITY, model.clustering);
     for phi in PHI_GRID {
@@ -425,6 +449,7 @@ pub fn fit(real: &Bars, tick: f64, clusters: usize, base: &Model, rng: &mut ChaC
         profile: model.profile.to_vec(),
         day_of_week: model.dow,
         tick_scale,
+        drift_scale: best_drift.1,
         clustering: model.clustering,
         volume_per_tick: model.volume_per_tick,
         hour_phase_share: share(&hour_label, &HourPhase::ALL.map(HourPhase::name)),
