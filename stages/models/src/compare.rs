@@ -244,7 +244,7 @@ mod tests {
         let fewer = s.select(&(0..30).collect::<Vec<_>>());
         let with_fp = predictions(&fewer, [0.3; 3]);
         let bare = Arc::new(arrow::datatypes::Schema::new(with_fp.schema().fields().clone()));
-        let no_fp = with_fp.with_schema(bare).unwrap();
+        let no_fp = RecordBatch::try_new(bare, with_fp.columns().to_vec()).unwrap();
         let err = Compare
             .run(&StageContext::new(0, &NullProgress), &CompareParams::default(), &inputs(vec![("a", predictions(&s, [0.3; 3])), ("b", no_fp)]))
             .unwrap_err()

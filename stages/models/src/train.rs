@@ -119,3 +119,151 @@ impl Stage for Train {
             .json("metrics", report))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use mlfactory_engine::Artifact;
+    use mlfactory_engine::progress::NullProgress;
+    use mlfactory_engine::stage::DynStage;
+    use mlfactory_market::columns::{TableBuilder, f64_column, str_column};
+    use mlfactory_market::contracts::dataset as ds;
+    use mlfactory_market::contracts::predictions as pc;
+
+    use super::*;
+    use crate::testdata::checkerboard;
+
+    fn catalog() -> Arc<ModelCatalog> {
+        let mut c = ModelCatalog::new();
+        crate::add_types(&mut c);
+        Arc::new(c)
+    }
+
+    /// A dataset table: 60% train, a purged row, 20% val, 20% test.
+    fn dataset(n: usize) -> arrow::array::RecordBatch {
+        let s = checkerboard(n, 9);
+        let split: Vec<&str> = (0..n)
+            .map(|i| match i * 10 / n {
+                _ if i == n * 6 / 10 => sp::PURGED,
+                0..=5 => sp::TRAIN,
+                6 | 7 => sp::VAL,
+                _ => sp::TEST,
+            })
+            .collect();
+        let mut b = TableBuilder::new()
+            .ts(ds::TS, s.ts.clone())
+            .ts(ds::T1, s.t1.clone())
+            .str(ds::SPLIT, &split)
+            .f64(ds::LABEL, s.y.iter().map(|&c| f64::from(c) - 1.0).collect())
+            .f64(ds::RET, s.ret.clone())
+            .f64(ds::WEIGHT, vec![1.0; n]);
+        for j in 0..s.n_features() {
+            b = b.f64(&s.features[j], s.column(j).iter().map(|&v| f64::from(v)).collect());
+        }
+        b.build().unwrap()
+    }
+
+    fn run(stage: &Train, params: &serde_json::Value, table: &arrow::array::RecordBatch, threads: usize) -> StageOutput {
+        let params = stage.normalize(params).unwrap();
+        let inputs = StageInputs::new().with_table("dataset", table.clone());
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| stage.run_json(&StageContext::new(42, &NullProgress), &params, &inputs).unwrap())
+    }
+
+    fn blob(out: &StageOutput, name: &str) -> Vec<u8> {
+        match &out.artifacts[name] {
+            Artifact::Blob { bytes, .. } => bytes.to_vec(),
+            Artifact::Table(t) => mlfactory_artifacts::table::encode_parquet(t).unwrap(),
+            Artifact::Json(v) => v.to_string().into_bytes(),
+        }
+    }
+
+    #[test]
+    fn canonical_params_fill_the_model_defaults() {
+        let stage = Train::new(catalog());
+        let short = stage.normalize(&serde_json::json!({"model": {"type": "gbdt"}})).unwrap();
+        let long = stage.normalize(&serde_json::json!({"model": {"type": "gbdt", "params": {"num_leaves": 31}}, "early_stopping": true})).unwrap();
+        assert_eq!(short, long, "a default written out is the same stage key");
+        assert_eq!(short["model"]["params"]["learning_rate"], 0.05);
+        let issue = stage.normalize(&serde_json::json!({"model": {"type": "logistc"}})).unwrap_err();
+        assert_eq!(issue.path, ["model", "type"]);
+        assert_eq!(issue.hint.as_deref(), Some("did you mean `logistic`?"));
+    }
+
+    #[test]
+    fn predicts_val_and_test_rows_with_the_contract() {
+        let stage = Train::new(catalog());
+        let table = dataset(1000);
+        let out = run(&stage, &serde_json::json!({"model": {"type": "gbdt", "params": {"num_rounds": 30}}}), &table, 2);
+        let Artifact::Table(p) = &out.artifacts["predictions"] else { panic!("predictions is a table") };
+        let splits = str_column(p, pc::SPLIT).unwrap();
+        assert_eq!(splits.iter().filter(|s| s.as_deref() == Some(sp::VAL)).count(), 200 - 1);
+        assert_eq!(splits.iter().filter(|s| s.as_deref() == Some(sp::TEST)).count(), 200);
+        let (ps, pn, pl) = (f64_column(p, pc::P_SHORT).unwrap(), f64_column(p, pc::P_NEUTRAL).unwrap(), f64_column(p, pc::P_LONG).unwrap());
+        let conf = f64_column(p, pc::CONFIDENCE).unwrap();
+        for i in 0..p.num_rows() {
+            assert!((ps[i] + pn[i] + pl[i] - 1.0).abs() < 1e-9);
+            assert_eq!(conf[i], ps[i].max(pn[i]).max(pl[i]));
+        }
+        assert!(out.metrics["test_accuracy"].as_f64().unwrap() > 0.8, "{:?}", out.metrics);
+        assert!(out.metrics.contains_key("val_recall_neutral"));
+        let saved = crate::SavedModel::from_bytes(&blob(&out, "model")).unwrap();
+        assert_eq!(saved.model_type, "gbdt");
+        assert!(crate::SavedModel::metadata(&blob(&out, "model")).unwrap().contains_key(crate::fingerprint::META_FINGERPRINT));
+    }
+
+    #[test]
+    fn outputs_are_identical_across_runs_and_thread_counts() {
+        let stage = Train::new(catalog());
+        let table = dataset(800);
+        for model in ["logistic", "svm", "random_forest", "gbdt"] {
+            let params = serde_json::json!({"model": {"type": model}});
+            let one = run(&stage, &params, &table, 1);
+            let four = run(&stage, &params, &table, 4);
+            for output in ["model", "predictions", "metrics"] {
+                assert_eq!(blob(&one, output), blob(&four, output), "`{model}` {output}");
+            }
+        }
+    }
+
+    #[test]
+    fn rewriting_the_test_split_leaves_the_model_unchanged() {
+        // Leakage: the fit must see train rows only (val at most for early stopping).
+        let stage = Train::new(catalog());
+        let table = dataset(800);
+        let n = table.num_rows();
+        let splits = str_column(&table, ds::SPLIT).unwrap();
+        let mut label = f64_column(&table, ds::LABEL).unwrap();
+        let mut x = f64_column(&table, "f0").unwrap();
+        for i in 0..n {
+            if splits[i].as_deref() == Some(sp::TEST) {
+                label[i] = -label[i];
+                x[i] = 100.0 - x[i];
+            }
+        }
+        let mut columns: Vec<arrow::array::ArrayRef> = table.columns().to_vec();
+        let schema = table.schema();
+        columns[schema.index_of(ds::LABEL).unwrap()] = Arc::new(arrow::array::Float64Array::from(label));
+        columns[schema.index_of("f0").unwrap()] = Arc::new(arrow::array::Float64Array::from(x));
+        let rewritten = arrow::array::RecordBatch::try_new(schema, columns).unwrap();
+        for model in ["logistic", "gbdt", "stacking"] {
+            let params = serde_json::json!({"model": {"type": model}});
+            assert_eq!(blob(&run(&stage, &params, &table, 2), "model"), blob(&run(&stage, &params, &rewritten, 2), "model"), "`{model}`");
+        }
+    }
+
+    #[test]
+    fn an_empty_train_split_is_a_data_error() {
+        let stage = Train::new(catalog());
+        let table = dataset(100);
+        let splits: Vec<&str> = vec![sp::TEST; 100];
+        let mut columns: Vec<arrow::array::ArrayRef> = table.columns().to_vec();
+        columns[table.schema().index_of(ds::SPLIT).unwrap()] = Arc::new(arrow::array::StringArray::from(splits));
+        let bad = arrow::array::RecordBatch::try_new(table.schema(), columns).unwrap();
+        let params = stage.normalize(&serde_json::json!({})).unwrap();
+        let err = stage.run_json(&StageContext::new(0, &NullProgress), &params, &StageInputs::new().with_table("dataset", bad)).unwrap_err().to_string();
+        assert!(err.contains("no `train` rows") && err.contains("hint:"), "{err}");
+    }
+}

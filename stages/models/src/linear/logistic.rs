@@ -243,7 +243,8 @@ mod tests {
         assert!(report.iterations > 0 && report.train_loss.windows(2).all(|w| w[1] <= w[0]));
         let p = model.predict_proba(&test).unwrap();
         let m = crate::metrics::Metrics::compute(&test.y, &p);
-        assert!(m.accuracy > 0.9, "{m:?}");
+        // The blobs overlap: the Bayes accuracy is about 0.9.
+        assert!(m.accuracy > 0.85, "{m:?}");
         assert!(p.iter().all(|r| (r.iter().sum::<f64>() - 1.0).abs() < 1e-12));
         let bytes = model.save().unwrap().to_bytes().unwrap();
         let loaded = Logistic.load(&SavedModel::from_bytes(&bytes).unwrap(), &catalog).unwrap();

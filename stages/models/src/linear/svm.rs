@@ -278,7 +278,8 @@ mod tests {
         m.fit(&train, None, &FitContext::new(0, &NullProgress)).unwrap();
         let p = m.predict_proba(&test).unwrap();
         let metrics = Metrics::compute(&test.y, &p);
-        assert!(metrics.accuracy > 0.9, "{metrics:?}");
+        // The blobs overlap: the Bayes accuracy is about 0.9.
+        assert!(metrics.accuracy > 0.85, "{metrics:?}");
         // Calibrated: among rows given ~90% for their pick, about 90% are right.
         let confident: Vec<(f64, bool)> = p
             .iter()
