@@ -97,3 +97,31 @@ fn es_5m_matches_the_reference_built_from_the_1m_file() {
         assert!(got.volume.iter().all(|v| v.is_nan()));
     }
 }
+
+/// Leakage: a resampled bar depends only on the input bars inside it. Rewriting every
+/// input bar from some time on leaves all earlier output bars unchanged.
+#[test]
+fn rewriting_the_future_leaves_past_bars_unchanged() {
+    let one = synth(2);
+    let mut bars = Bars::from_table(&one).unwrap();
+    let cut = bars.len() / 2 + 3; // inside a 5-minute bucket
+    for i in cut..bars.len() {
+        bars.open[i] *= 1.5;
+        bars.high[i] *= 1.5;
+        bars.low[i] *= 1.5;
+        bars.close[i] *= 1.5;
+        bars.volume[i] += 1000.0;
+    }
+    let future = crate::clean::with_bars(&one, &bars, None).unwrap();
+    let p = CleanParams { timeframe: "15m".into(), ..CleanParams::default() };
+    let (a, _) = run(&p, one).unwrap();
+    let (b, _) = run(&p, future).unwrap();
+    let (a, b) = (Bars::from_table(&a).unwrap(), Bars::from_table(&b).unwrap());
+    let cut_ts = bars.ts[cut];
+    let past = a.ts.iter().filter(|&&t| t + 15 * 60_000_000_000 <= cut_ts).count();
+    assert!(past > 50);
+    for k in 0..past {
+        assert_eq!((a.open[k], a.high[k], a.low[k], a.close[k], a.volume[k]), (b.open[k], b.high[k], b.low[k], b.close[k], b.volume[k]), "bar {k}");
+    }
+    assert_ne!(a.close[past], b.close[past], "the bucket holding the rewrite changes");
+}

@@ -260,3 +260,12 @@ fn es_fit_table() {
     let mlfactory_engine::Artifact::Json(d) = &default.artifacts["stats"] else { panic!() };
     eprintln!("default model: {}", serde_json::to_string(&d["synthetic"]).unwrap());
 }
+
+#[test]
+fn identical_bars_for_any_thread_count() {
+    let p = SynthParams { start: "2024-03-04".into(), days: 10, ..SynthParams::default() };
+    let with = |threads: usize| rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| bars_of(&run(&p, 8)));
+    let one = with(1);
+    assert_eq!(one, with(2));
+    assert_eq!(one, with(3));
+}
