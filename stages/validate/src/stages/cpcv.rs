@@ -323,4 +323,21 @@ mod tests {
             assert!(f64_column(paths, "p_short").unwrap().iter().all(|p| *p == 0.0), "{case}: leak");
         }
     }
+
+    /// Same outputs for 1 thread or 3: folds are fitted in parallel but seeded by name
+    /// and collected in order.
+    #[test]
+    fn outputs_do_not_depend_on_the_thread_count() {
+        let run_in = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| run(serde_json::json!({"model": {"type": "logistic"}, "groups": 5, "test_groups": 2})))
+        };
+        let (a, b) = (run_in(1), run_in(3));
+        for name in ["paths", "path_stats"] {
+            let (Artifact::Table(x), Artifact::Table(y)) = (&a.artifacts[name], &b.artifacts[name]) else { panic!() };
+            assert_eq!(x, y, "{name}");
+        }
+        let (Artifact::Json(x), Artifact::Json(y)) = (&a.artifacts["summary"], &b.artifacts["summary"]) else { panic!() };
+        assert_eq!(serde_json::to_string(x).unwrap(), serde_json::to_string(y).unwrap());
+    }
 }

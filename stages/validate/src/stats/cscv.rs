@@ -299,6 +299,13 @@ mod tests {
         }
     }
 
+    #[test]
+    fn same_result_for_any_thread_count() {
+        let cols: Vec<Vec<f64>> = (0..7).map(|j| (0..96).map(|i| f64::from((i * 31 + j * 17) % 23) / 23.0 - 0.5).collect()).collect();
+        let run_in = |threads: usize| rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| cscv(&cols, 8).unwrap());
+        assert_eq!(run_in(1), run_in(4));
+    }
+
     /// The block-sum Sharpe ratios equal a direct computation on concatenated rows.
     fn direct(returns: &[Vec<f64>], s: usize) -> Vec<(usize, f64, f64)> {
         let t = returns[0].len();
