@@ -37,6 +37,9 @@ impl Default for CompareParams {
 
 const RANKABLE: [&str; 4] = ["log_loss", "accuracy", "macro_f1", "mean_return"];
 
+/// One comparison row: model, split, metrics, trades, mean return per trade.
+type Row = (String, String, Metrics, usize, f64);
+
 /// The `models.compare` stage kind.
 #[derive(Debug, Default)]
 pub struct Compare;
@@ -138,7 +141,7 @@ impl Stage for Compare {
         for other in &models[1..] {
             ensure_comparable(&models[0], other)?;
         }
-        let mut rows: Vec<(String, String, Metrics, usize, f64)> = Vec::new();
+        let mut rows: Vec<Row> = Vec::new();
         for m in &models {
             for split in &p.splits {
                 let idx: Vec<usize> = (0..m.ts.len()).filter(|&i| &m.split[i] == split).collect();
@@ -169,7 +172,7 @@ impl Stage for Compare {
                 }
             }
         }
-        let col = |f: &dyn Fn(&(String, String, Metrics, usize, f64)) -> f64| rows.iter().map(f).collect::<Vec<f64>>();
+        let col = |f: &dyn Fn(&Row) -> f64| rows.iter().map(f).collect::<Vec<f64>>();
         let mut b = TableBuilder::new()
             .str("model", &rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>())
             .str("split", &rows.iter().map(|r| r.1.as_str()).collect::<Vec<_>>())

@@ -53,6 +53,6 @@ mod tests {
         };
         let one = run(1);
         assert_eq!(one, run(4));
-        assert_eq!(map_rows(10_000, |r| r.collect::<Vec<_>>()), (0..10_000).collect::<Vec<_>>());
+        assert_eq!(map_rows(10_000, Iterator::collect::<Vec<_>>), (0..10_000).collect::<Vec<_>>());
     }
 }

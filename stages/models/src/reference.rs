@@ -115,7 +115,7 @@ mod tests {
         let stale: Vec<&str> = catalog.types().filter(|k| !docs.contains(&describe(k.as_ref()))).map(|k| k.name()).collect();
         if !stale.is_empty() && std::env::var_os("MLFACTORY_BLESS").is_some() {
             let head = docs.split(MARKER).next().expect("split yields one part");
-            std::fs::write(&path, format!("{head}{MARKER}\n\n{}", markdown(&catalog).trim_end())).expect("writing docs/models.md");
+            std::fs::write(&path, format!("{head}{MARKER}\n\n{}\n", markdown(&catalog).trim_end())).expect("writing docs/models.md");
             return;
         }
         assert!(stale.is_empty(), "docs/models.md is stale for {stale:?}: run `MLFACTORY_BLESS=1 cargo test -p mlfactory-models docs_quote`");

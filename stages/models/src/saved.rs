@@ -172,12 +172,12 @@ fn canonical_header(bytes: &[u8]) -> Result<Vec<u8>, StageError> {
     let mut entries: Vec<(String, serde_json::Value)> = std::mem::take(root).into_iter().collect();
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     for (key, value) in &mut entries {
-        if key == "__metadata__" {
-            if let Some(meta) = value.as_object_mut() {
-                let mut inner: Vec<(String, serde_json::Value)> = std::mem::take(meta).into_iter().collect();
-                inner.sort_by(|a, b| a.0.cmp(&b.0));
-                *meta = inner.into_iter().collect();
-            }
+        if key == "__metadata__"
+            && let Some(meta) = value.as_object_mut()
+        {
+            let mut inner: Vec<(String, serde_json::Value)> = std::mem::take(meta).into_iter().collect();
+            inner.sort_by(|a, b| a.0.cmp(&b.0));
+            *meta = inner.into_iter().collect();
         }
     }
     *root = entries.into_iter().collect();

@@ -128,7 +128,10 @@ pub(crate) struct Config<P> {
     pub meta: serde_json::Value,
 }
 
-pub(crate) fn load_parts<P>(saved: &SavedModel, config: &Config<P>, catalog: &ModelCatalog) -> Result<(Vec<Box<dyn Model>>, Box<dyn Model>), StageError> {
+/// Members and meta-model of a saved meta-ensemble.
+type Parts = (Vec<Box<dyn Model>>, Box<dyn Model>);
+
+pub(crate) fn load_parts<P>(saved: &SavedModel, config: &Config<P>, catalog: &ModelCatalog) -> Result<Parts, StageError> {
     let members = load_members(saved, &config.members, "member", catalog)?;
     let mut meta = load_members(saved, &serde_json::Value::Array(vec![config.meta.clone()]), "meta", catalog)?;
     Ok((members, meta.remove(0)))

@@ -66,7 +66,9 @@ impl Lbfgs {
                 alphas.push(a);
             }
             let gamma = pairs.back().map_or_else(|| 1.0 / max_abs(&g).max(1.0), |(s, y, _)| dot(s, y) / dot(y, y));
-            q.iter_mut().for_each(|v| *v *= gamma);
+            for v in &mut q {
+                *v *= gamma;
+            }
             for ((s, y, rho), a) in pairs.iter().zip(alphas.iter().rev()) {
                 let b = rho * dot(y, &q);
                 q.iter_mut().zip(s).for_each(|(qi, si)| *qi += (a - b) * si);

@@ -126,7 +126,9 @@ pub(crate) fn softmax(z: &mut [f64]) -> f64 {
         *v = (*v - max).exp();
         sum += *v;
     }
-    z.iter_mut().for_each(|v| *v /= sum);
+    for v in z.iter_mut() {
+        *v /= sum;
+    }
     max + sum.ln()
 }
 
@@ -161,7 +163,8 @@ impl Model for LogisticModel {
                     acc[0] += w[i] * (lse - zy);
                     for k in 0..K {
                         let r = w[i] * (z[k] - if k == y { 1.0 } else { 0.0 });
-                        let a = &mut acc[1 + k * d..1 + (k + 1) * d];
+                        let base = 1 + k * d;
+                        let a = &mut acc[base..base + d];
                         a.iter_mut().zip(x).for_each(|(a, &v)| *a += r * f64::from(v));
                         acc[1 + K * d + k] += r;
                     }
@@ -253,6 +256,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_range_loop)]
     fn gradient_is_zero_at_the_optimum() {
         // At the L2-penalised optimum, d/dcoef = 0: sum_i r_ik x_ij / n = -l2 * coef_kj.
         let train = blobs(400, 3);

@@ -83,9 +83,9 @@ impl RawLinear {
     /// Scores of one row into `out`.
     pub(crate) fn scores(&self, row: &[f32], out: &mut [f64]) {
         let d = row.len();
-        for k in 0..self.classes {
+        for (k, o) in out.iter_mut().enumerate().take(self.classes) {
             let w = &self.weight[k * d..(k + 1) * d];
-            out[k] = self.bias[k] + w.iter().zip(row).map(|(w, &x)| w * f64::from(x)).sum::<f64>();
+            *o = self.bias[k] + w.iter().zip(row).map(|(w, &x)| w * f64::from(x)).sum::<f64>();
         }
     }
 }

@@ -122,7 +122,8 @@ impl Linear {
                         if margin > 0.0 {
                             acc[0] += w[i] * margin * margin;
                             let r = -2.0 * w[i] * t * margin;
-                            acc[1 + k * d..1 + (k + 1) * d].iter_mut().zip(x).for_each(|(a, &v)| *a += r * f64::from(v));
+                            let base = 1 + k * d;
+                            acc[base..base + d].iter_mut().zip(x).for_each(|(a, &v)| *a += r * f64::from(v));
                             acc[1 + K * d + k] += r;
                         }
                     }

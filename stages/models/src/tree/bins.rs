@@ -26,7 +26,7 @@ impl BinMapper {
             }
         }
         let midpoint = |a: f32, b: f32| {
-            let m = ((f64::from(a) + f64::from(b)) / 2.0) as f32;
+            let m = f64::from(a).midpoint(f64::from(b)) as f32;
             // Rounding may land on `b`; the bound must stay strictly below it.
             if m >= b { a } else { m }
         };
@@ -148,7 +148,9 @@ mod tests {
         let m = BinMapper::fit(&values, 10);
         assert_eq!(m.bins(), 10);
         let mut counts = [0usize; 10];
-        values.iter().for_each(|&v| counts[m.bin(v) as usize] += 1);
+        for &v in &values {
+            counts[m.bin(v) as usize] += 1;
+        }
         assert!(counts.iter().all(|&c| (900..=1100).contains(&c)), "{counts:?}");
     }
 

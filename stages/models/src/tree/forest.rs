@@ -208,7 +208,9 @@ impl Model for ForestModel {
                 for leaf in tree.values.chunks_mut(K) {
                     let s: f64 = leaf.iter().sum();
                     if s > 0.0 {
-                        leaf.iter_mut().for_each(|v| *v /= s);
+                        for v in leaf.iter_mut() {
+                            *v /= s;
+                        }
                     } else {
                         leaf.fill(1.0 / K as f64);
                     }
