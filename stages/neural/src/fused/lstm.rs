@@ -1,8 +1,9 @@
 //! The LSTM recurrence as one CPU op with its own backward pass.
 //!
-//! Input: the gate pre-activations of the input projection `xp [T, B, 4H]` (time-major,
-//! biases included, gate order i, f, g, o as PyTorch) and the recurrent weights
-//! `w_hh [H, 4H]`. Output: the hidden states `[T, B, H]`, or `[1, B, H]` (the last step) when
+//! Input: the input projection `xp [T, B, 4H]` (time-major, gate order i, f, g, o as
+//! PyTorch), the recurrent weights `w_hh [H, 4H]` and the gate bias `b [4H]` (added here and
+//! summed here in the backward pass: a broadcast add over `[T, B, 4H]` and its reduction cost
+//! a fifth of an epoch as separate candle ops). Output: the hidden states `[T, B, H]`, or `[1, B, H]` (the last step) when
 //! only that is needed. Forward saves the gate activations, cell states and `tanh(c)`; the
 //! backward pass walks time in reverse with one `[B, 4H] x [4H, H]` product per step and
 //! ends with one product for `dW_hh`. Matrix products go through candle's CPU matmul (gemm),
@@ -11,7 +12,7 @@
 use std::sync::Mutex;
 
 use candle_core::backend::BackendStorage;
-use candle_core::{CpuStorage, CustomOp2, Device, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp3, Device, Layout, Shape, Tensor};
 
 use super::math::{sigmoid_in_place, tanh, tanh_in_place};
 
@@ -37,18 +38,27 @@ fn contiguous<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32
     }
 }
 
-impl CustomOp2 for Recurrence {
+impl CustomOp3 for Recurrence {
     fn name(&self) -> &'static str {
         "mlfactory-lstm-recurrence"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
         let (t_len, b, g4) = l1.shape().dims3()?;
         let h = g4 / 4;
         if l2.shape().dims2()? != (h, g4) {
             candle_core::bail!("lstm recurrence: w_hh is {:?}, expected [{h}, {g4}]", l2.shape());
         }
+        let bias = contiguous(s3, l3)?;
+        if bias.len() != g4 {
+            candle_core::bail!("lstm recurrence: bias has {} values, expected {g4}", bias.len());
+        }
         let mut gates = contiguous(s1, l1)?.to_vec();
+        for row in gates.chunks_exact_mut(g4) {
+            for (g, b) in row.iter_mut().zip(bias) {
+                *g += b;
+            }
+        }
         let (bh, bg) = (b * h, b * g4);
         let mut c = vec![0f32; t_len * bh];
         let mut tanh_c = vec![0f32; t_len * bh];
@@ -104,7 +114,7 @@ impl CustomOp2 for Recurrence {
         Ok((CpuStorage::F32(out), shape))
     }
 
-    fn bwd(&self, xp: &Tensor, w_hh: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+    fn bwd(&self, xp: &Tensor, w_hh: &Tensor, _b: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let Some(saved) = self.saved.lock().expect("lstm saved state").take() else {
             candle_core::bail!("lstm recurrence: backward without a saved forward pass (backward run twice?)")
         };
@@ -145,16 +155,22 @@ impl CustomOp2 for Recurrence {
         // dW_hh = sum_t h_{t-1}^T dG_t, with h_{-1} = 0.
         let mut h_prev = vec![0f32; t_len * bh];
         h_prev[bh..].copy_from_slice(&saved.h[..(t_len - 1) * bh]);
+        let mut d_b = vec![0f32; g4];
+        for row in d_gates.chunks_exact(g4) {
+            for (acc, d) in d_b.iter_mut().zip(row) {
+                *acc += d;
+            }
+        }
         let d_gates = Tensor::from_vec(d_gates, (t_len * b, g4), &Device::Cpu)?;
         let d_w = Tensor::from_vec(h_prev, (t_len * b, h), &Device::Cpu)?.t()?.matmul(&d_gates)?;
-        Ok((Some(d_gates.reshape((t_len, b, g4))?), Some(d_w)))
+        Ok((Some(d_gates.reshape((t_len, b, g4))?), Some(d_w), Some(Tensor::from_vec(d_b, g4, &Device::Cpu)?)))
     }
 }
 
-/// Hidden states of the LSTM over `xp [T, B, 4H]` with recurrent weights `w_hh [H, 4H]`:
-/// `[T, B, H]`, or `[1, B, H]` when `last_only`. CPU tensors only.
-pub(crate) fn recurrence(xp: &Tensor, w_hh: &Tensor, last_only: bool) -> candle_core::Result<Tensor> {
-    xp.contiguous()?.apply_op2(&w_hh.contiguous()?, Recurrence { last_only, saved: Mutex::new(None) })
+/// Hidden states of the LSTM over `xp [T, B, 4H]` with recurrent weights `w_hh [H, 4H]` and
+/// gate bias `b [4H]`: `[T, B, H]`, or `[1, B, H]` when `last_only`. CPU tensors only.
+pub(crate) fn recurrence(xp: &Tensor, w_hh: &Tensor, b: &Tensor, last_only: bool) -> candle_core::Result<Tensor> {
+    xp.contiguous()?.apply_op3(&w_hh.contiguous()?, &b.contiguous()?, Recurrence { last_only, saved: Mutex::new(None) })
 }
 
 #[cfg(test)]
@@ -185,15 +201,16 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64((t * 100 + b * 10 + h) as u64);
         let xp = Var::from_tensor(&random(&mut rng, &[t, b, 4 * h], 2.0)).unwrap();
         let w = Var::from_tensor(&random(&mut rng, &[h, 4 * h], 0.8)).unwrap();
+        let bias = Var::from_tensor(&random(&mut rng, &[4 * h], 0.5)).unwrap();
         let out_len = if last_only { 1 } else { t };
         let probe = random(&mut rng, &[out_len, b, h], 1.0);
-        let fused = recurrence(&xp, &w, last_only).unwrap();
-        let composed = lstm_steps(&xp, &w, last_only).unwrap();
+        let fused = recurrence(&xp, &w, &bias, last_only).unwrap();
+        let composed = lstm_steps(&xp.broadcast_add(&bias).unwrap(), &w, last_only).unwrap();
         assert_eq!(fused.dims(), composed.dims());
         assert!(max_diff(&fused, &composed) < 1e-5);
         let gf = fused.mul(&probe).unwrap().sum_all().unwrap().backward().unwrap();
         let gc = composed.mul(&probe).unwrap().sum_all().unwrap().backward().unwrap();
-        for v in [&xp, &w] {
+        for v in [&xp, &w, &bias] {
             let d = max_diff(gf.get(v).unwrap(), gc.get(v).unwrap());
             assert!(d < 1e-4, "gradient differs by {d}");
         }

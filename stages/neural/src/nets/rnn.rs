@@ -118,8 +118,12 @@ impl Encoder for Rnn {
             let last_only = l == last;
             seq = match self.cell {
                 Cell::Lstm => {
-                    let xp = xp.broadcast_add(&(&layer.b_ih + &layer.b_hh)?)?;
-                    if xp.device().is_cpu() { fused::lstm::recurrence(&xp, &layer.w_hh, last_only)? } else { lstm_steps(&xp, &layer.w_hh, last_only)? }
+                    let bias = (&layer.b_ih + &layer.b_hh)?;
+                    if xp.device().is_cpu() {
+                        fused::lstm::recurrence(&xp, &layer.w_hh, &bias, last_only)?
+                    } else {
+                        lstm_steps(&xp.broadcast_add(&bias)?, &layer.w_hh, last_only)?
+                    }
                 }
                 Cell::Gru => gru_steps(&xp.broadcast_add(&layer.b_ih)?, &layer.w_hh, &layer.b_hh, last_only)?,
             };
