@@ -15,7 +15,6 @@ pub const CUDA_COMPILED: bool = cfg!(feature = "cuda");
 /// The candle device for `choice`.
 pub fn resolve(choice: DeviceChoice) -> Result<Device, StageError> {
     match choice {
-        DeviceChoice::Cpu => Ok(Device::Cpu),
         DeviceChoice::Cuda if !CUDA_COMPILED => Err(StageError::data_hint(
             "`device: cuda`: mlfactory was not compiled with CUDA support; rebuild with --features cuda",
             "use `device: cpu` or `device: auto`, or build with `cargo build --release --features cuda` (needs nvcc)",
@@ -24,7 +23,7 @@ pub fn resolve(choice: DeviceChoice) -> Result<Device, StageError> {
             StageError::data_hint(format!("`device: cuda`: no usable CUDA GPU: {e}"), "use `device: auto` to fall back to the CPU when no GPU is present")
         }),
         DeviceChoice::Auto if CUDA_COMPILED => Ok(Device::new_cuda(0).unwrap_or(Device::Cpu)),
-        DeviceChoice::Auto => Ok(Device::Cpu),
+        DeviceChoice::Cpu | DeviceChoice::Auto => Ok(Device::Cpu),
     }
 }
 

@@ -143,15 +143,12 @@ pub(crate) struct Targets {
 pub(crate) fn loss_sums(out: &Outputs, t: &Targets) -> candle_core::Result<[Tensor; 3]> {
     let log_p = candle_nn::ops::log_softmax(&out.logits, D::Minus1)?;
     let ce = log_p.mul(&t.class)?.sum_all()?.neg()?;
-    match (&out.ret, &out.vol, &t.regression) {
-        (Some(r), Some(v), Some((rt, vt, w, _))) => {
-            let sse = |pred: &Tensor, target: &Tensor| (pred - target)?.sqr()?.mul(w)?.sum_all();
-            Ok([ce, sse(r, rt)?, sse(v, vt)?])
-        }
-        _ => {
-            let zero = ce.zeros_like()?;
-            Ok([ce, zero.clone(), zero])
-        }
+    if let (Some(r), Some(v), Some((rt, vt, w, _))) = (&out.ret, &out.vol, &t.regression) {
+        let sse = |pred: &Tensor, target: &Tensor| (pred - target)?.sqr()?.mul(w)?.sum_all();
+        Ok([ce, sse(r, rt)?, sse(v, vt)?])
+    } else {
+        let zero = ce.zeros_like()?;
+        Ok([ce, zero.clone(), zero])
     }
 }
 

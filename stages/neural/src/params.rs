@@ -156,7 +156,7 @@ impl TrainParams {
                 return at(name, format!("`{name}` must be in [0, 1), got {v}"));
             }
         }
-        if !(self.eps > 0.0) {
+        if self.eps.is_nan() || self.eps <= 0.0 {
             return at("eps", format!("`eps` must be positive, got {}", self.eps));
         }
         if !(self.restart_epochs.is_finite() && self.restart_epochs > 0.0) {

@@ -31,7 +31,7 @@ pub(crate) enum Init {
 
 /// Where weights come from.
 enum Source<'a> {
-    Seeded(ChaCha8Rng),
+    Seeded(Box<ChaCha8Rng>),
     Saved(&'a SavedModel),
 }
 
@@ -55,7 +55,7 @@ pub(crate) struct Store<'a> {
 impl<'a> Store<'a> {
     /// Fresh weights drawn from `rng`.
     pub(crate) fn seeded(device: &Device, rng: ChaCha8Rng) -> Self {
-        Self { device: device.clone(), source: Source::Seeded(rng), params: BTreeMap::new() }
+        Self { device: device.clone(), source: Source::Seeded(Box::new(rng)), params: BTreeMap::new() }
     }
 
     /// The weights of a saved model.

@@ -24,14 +24,10 @@ fn data(n: usize, seed: u64) -> Samples {
     let x: Vec<f32> = (0..n * d).map(|_| rng.random_range(-1.0f32..1.0)).collect();
     let score = |i: usize| x[i * d] + if i > 0 { 0.5 * x[(i - 1) * d] } else { 0.0 };
     let y: Vec<u8> = (0..n)
-        .map(|i| {
-            if score(i) > 0.4 {
-                2
-            } else if score(i) < -0.4 {
-                0
-            } else {
-                1
-            }
+        .map(|i| match score(i) {
+            s if s > 0.4 => 2,
+            s if s < -0.4 => 0,
+            _ => 1,
         })
         .collect();
     let ret: Vec<f64> = (0..n).map(|i| score(i) as f64 * 0.01 + rng.random_range(-0.001..0.001)).collect();

@@ -2,6 +2,8 @@
 //! schedule with warm restarts (stepped per batch), gradient clipping, and early stopping
 //! on the validation loss that keeps the best epoch's weights.
 
+use std::fmt::Write as _;
+
 use candle_core::{Device, Tensor};
 use mlfactory_engine::StageError;
 use mlfactory_engine::stage::ResultExt;
@@ -101,7 +103,7 @@ pub(crate) fn fit(
         if let Some(valid) = valid {
             let vl = evaluate(net, multitask, valid, params.predict_batch_size, device)?;
             report.valid_loss.push(vl);
-            line.push_str(&format!(", valid loss {vl:.5}"));
+            let _ = write!(line, ", valid loss {vl:.5}");
             if best.as_ref().is_none_or(|(b, _, _)| vl < b - params.min_delta) {
                 let snapshot = net.params.values().map(|p| p.var.as_tensor().copy()).collect::<Result<Vec<_>, _>>().context("saving the best weights")?;
                 best = Some((vl, epoch, snapshot));

@@ -114,7 +114,14 @@ impl CustomOp3 for Recurrence {
         Ok((CpuStorage::F32(out), shape))
     }
 
-    fn bwd(&self, xp: &Tensor, w_hh: &Tensor, _b: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    fn bwd(
+        &self,
+        xp: &Tensor,
+        w_hh: &Tensor,
+        _b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let Some(saved) = self.saved.lock().expect("lstm saved state").take() else {
             candle_core::bail!("lstm recurrence: backward without a saved forward pass (backward run twice?)")
         };

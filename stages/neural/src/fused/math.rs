@@ -10,9 +10,9 @@ const LN2_LO: f32 = -2.121_944_4e-4;
 const ROUND: f32 = 12_582_912.0;
 
 /// `e^x`, for `x` clamped to `[-87, 88]` (the finite range of f32).
-#[inline(always)]
+#[inline]
 pub(crate) fn exp(x: f32) -> f32 {
-    let x = x.max(-87.0).min(88.0);
+    let x = x.clamp(-87.0, 88.0);
     let t = x * LOG2E + ROUND;
     let n = t - ROUND;
     // Plain multiply-adds: `mul_add` without the FMA target feature is a libm call.
@@ -23,12 +23,12 @@ pub(crate) fn exp(x: f32) -> f32 {
     p * f32::from_bits(((n_int + 127) << 23) as u32)
 }
 
-#[inline(always)]
+#[inline]
 pub(crate) fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + exp(-x))
 }
 
-#[inline(always)]
+#[inline]
 pub(crate) fn tanh(x: f32) -> f32 {
     // tanh x = 2 sigmoid(2x) - 1 = (1 - e^{-2x}) / (1 + e^{-2x})
     let e = exp(-2.0 * x);

@@ -44,7 +44,7 @@ impl TransformerArch {
         for (field, v) in [("d_model", self.d_model), ("heads", self.heads), ("layers", self.layers), ("ff", self.ff)] {
             super::check_positive(path, field, v)?;
         }
-        if self.d_model % self.heads != 0 {
+        if !self.d_model.is_multiple_of(self.heads) {
             let mut at = path.to_vec();
             at.push("heads");
             return Err(ParamIssue::new(&at, format!("`heads` ({}) must divide `d_model` ({})", self.heads, self.d_model)));
