@@ -49,11 +49,14 @@ pub fn decode_parquet(bytes: impl Into<Bytes>) -> Result<RecordBatch, StoreError
     let schema = builder.schema().clone();
     let reader = builder.with_batch_size(rows.max(1)).build().map_err(err)?;
     let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|source| StoreError::Arrow { context: "decoding a Parquet table".into(), source })?;
-    match batches.len() {
-        0 => Ok(RecordBatch::new_empty(schema)),
-        1 => Ok(batches.into_iter().next().expect("one batch")),
-        _ => concat_batches(&schema, &batches).map_err(|source| StoreError::Arrow { context: "joining Parquet row groups".into(), source }),
-    }
+    let joined = match batches.len() {
+        0 => return Ok(RecordBatch::new_empty(schema)),
+        1 => batches.into_iter().next().expect("one batch"),
+        _ => concat_batches(&schema, &batches).map_err(|source| StoreError::Arrow { context: "joining Parquet row groups".into(), source })?,
+    };
+    // The reader's batches may drop the schema's metadata (instrument, timeframe, layouts
+    // stages record there): put the file's full schema back.
+    joined.with_schema(schema).map_err(|source| StoreError::Arrow { context: "restoring a Parquet table's schema".into(), source })
 }
 
 /// Column names and types, as recorded in manifests.
@@ -103,5 +106,16 @@ mod tests {
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         assert!(decode_parquet(b"not parquet at all".to_vec()).is_err());
+    }
+
+    #[test]
+    fn schema_metadata_survives_the_round_trip() {
+        let batch = sample();
+        let mut meta = std::collections::HashMap::new();
+        meta.insert("mlfactory.symbol".to_owned(), "MES".to_owned());
+        let schema = Arc::new(batch.schema().as_ref().clone().with_metadata(meta.clone()));
+        let batch = batch.with_schema(schema).unwrap();
+        let back = decode_parquet(encode_parquet(&batch).unwrap()).unwrap();
+        assert_eq!(back.schema().metadata(), &meta);
     }
 }

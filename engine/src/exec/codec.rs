@@ -64,3 +64,19 @@ pub fn load(store: &Store, record: &OutputRecord) -> Result<Artifact, StoreError
     let bytes = store.read(&BlobRef { hash: record.hash, bytes: record.bytes })?;
     decode(bytes, record.format)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stage downstream reads a JSON artifact from the store exactly as the upstream
+    /// wrote it in memory: floats come back to the bit, so warm and cold runs agree.
+    #[test]
+    fn json_floats_round_trip_bit_exact() {
+        let values = [-495.35999999999996, 114.36643809374607, 0.1 + 0.2, 1e-300, -25.914592534351378, f64::MAX, 5e-324];
+        let doc = serde_json::json!({"x": values});
+        let Artifact::Json(back) = decode(encode(&Artifact::Json(doc)).unwrap(), Format::Json).unwrap() else { panic!("not JSON") };
+        let got: Vec<u64> = back["x"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap().to_bits()).collect();
+        assert_eq!(got, values.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+    }
+}
