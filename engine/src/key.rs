@@ -8,6 +8,9 @@
 //!  "seed": 42, "inputs": {"bars": [{"hash": "…"}], "runs": [{"hash": "…", "label": "train@gbdt"}]}}
 //! ```
 //!
+//! Files a stage reads from outside the store enter as `"sources"` (their fingerprints,
+//! see [`crate::Stage::sources`]); kinds that read their provenance get `"lineage"`.
+//!
 //! Inputs enter by content hash, never by upstream name, so renaming an upstream stage
 //! or recomputing it to identical bytes keeps the key. Fan-in (`many`) slots also carry
 //! each upstream's name, because stages may use it to label rows.
@@ -44,6 +47,9 @@ pub fn material(plan: &Plan, stage: &PlannedStage, known: &[Option<BTreeMap<Stri
         "seed": stage.seed,
         "inputs": inputs,
     });
+    if let Some(sources) = &stage.sources {
+        material["sources"] = sources.clone();
+    }
     if stage.kind.wants_lineage() {
         material["lineage"] = lineage(plan, stage, known)?;
     }

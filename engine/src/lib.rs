@@ -20,6 +20,7 @@ pub mod error;
 pub mod exec;
 pub mod key;
 pub mod plan;
+pub mod probe;
 pub mod progress;
 pub mod registry;
 pub mod render;

@@ -11,7 +11,7 @@
 //! (fan-in) and the slot must accept many. `train@gbdt` names one variant.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use petgraph::algo::tarjan_scc;
@@ -48,6 +48,9 @@ pub struct PlannedStage {
     pub seed: u64,
     /// One binding per declared input slot, in declaration order.
     pub bindings: Vec<Binding>,
+    /// Fingerprints of what the stage reads from outside the store (see
+    /// [`crate::Stage::sources`]); filled by [`Plan::fingerprint_sources`].
+    pub sources: Option<serde_json::Value>,
 }
 
 impl std::fmt::Debug for PlannedStage {
@@ -72,6 +75,22 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The folder relative paths in params resolve against: the spec's.
+    pub fn base_dir(&self) -> &Path {
+        self.spec_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
+    }
+
+    /// Fingerprints every stage's outside sources (files a stage reads), so that their
+    /// content enters the stage keys. Needed before running or asking what would run;
+    /// drawing the DAG does without (it touches no file or network).
+    pub fn fingerprint_sources(&mut self) -> Result<(), crate::EngineError> {
+        let base = self.base_dir().to_path_buf();
+        for s in &mut self.stages {
+            s.sources = s.kind.sources_json(&s.params, &base).map_err(|source| crate::EngineError::Stage { stage: s.name.clone(), kind: s.kind.kind().to_owned(), source })?;
+        }
+        Ok(())
+    }
+
     pub fn index_of(&self, name: &str) -> Option<usize> {
         self.stages.iter().position(|s| s.name == name)
     }
@@ -293,6 +312,19 @@ fn bind(stage: &StageSpec, kind: &dyn DynStage, resolved: Vec<(&InputRef, Vec<So
     bindings
 }
 
+/// Reads, parses and plans the spec at `path`, reporting the problems of parsing and of
+/// planning together (an unknown key and an input naming no stage in one message).
+pub fn load_and_plan(path: &Path, overrides: &[crate::spec::Override], registry: &Registry) -> Result<Plan, Diagnostics> {
+    let (spec, mut diags) = crate::spec::load_partial(path, overrides)?;
+    match plan(&spec, registry) {
+        Ok(planned) => diags.into_result().map(|()| planned),
+        Err(more) => {
+            diags.0.extend(more.0);
+            Err(diags.attach_source(&spec.path, &spec.text))
+        }
+    }
+}
+
 /// Checks a spec against the registry and orders it.
 pub fn plan(spec: &Spec, registry: &Registry) -> Result<Plan, Diagnostics> {
     let mut diags = Diagnostics::default();
@@ -344,6 +376,7 @@ pub fn plan(spec: &Spec, registry: &Registry) -> Result<Plan, Diagnostics> {
             params,
             seed: s.seed,
             bindings,
+            sources: None,
         }));
     }
     check_cycles(spec, &planned, &mut diags);

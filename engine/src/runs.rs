@@ -64,6 +64,10 @@ pub struct StageRecord {
     pub seed: u64,
     /// Slot -> the artifacts bound to it.
     pub inputs: BTreeMap<String, Vec<InputSummary>>,
+    /// Fingerprints of what the stage read from outside the store (see
+    /// [`crate::Stage::sources`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }

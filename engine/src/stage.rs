@@ -35,6 +35,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
@@ -322,6 +323,7 @@ pub struct StageContext<'a> {
     seed: u64,
     progress: &'a dyn ProgressSink,
     lineage: Option<&'a serde_json::Value>,
+    base_dir: Option<&'a Path>,
 }
 
 impl fmt::Debug for StageContext<'_> {
@@ -332,7 +334,28 @@ impl fmt::Debug for StageContext<'_> {
 
 impl<'a> StageContext<'a> {
     pub fn new(seed: u64, progress: &'a dyn ProgressSink) -> Self {
-        Self { seed, progress, lineage: None }
+        Self { seed, progress, lineage: None, base_dir: None }
+    }
+
+    /// Sets the folder relative paths in params resolve against (the spec's folder).
+    pub fn with_base_dir(mut self, base_dir: Option<&'a Path>) -> Self {
+        self.base_dir = base_dir;
+        self
+    }
+
+    /// The spec's folder, when running from a spec.
+    pub fn base_dir(&self) -> Option<&Path> {
+        self.base_dir
+    }
+
+    /// A path from params, resolved against the spec's folder when relative (the
+    /// working directory when the stage runs outside a spec, as in tests).
+    pub fn resolve(&self, path: &str) -> PathBuf {
+        let p = Path::new(path);
+        match self.base_dir {
+            Some(base) if p.is_relative() => base.join(p),
+            _ => p.to_path_buf(),
+        }
     }
 
     /// Gives the stage its lineage (see [`Stage::LINEAGE`]).
@@ -403,6 +426,14 @@ pub trait Stage: Send + Sync + 'static {
         Ok(params)
     }
 
+    /// What the stage reads from outside the store (files, URLs), fingerprinted: content
+    /// hashes of local files, ETags or sizes and times of remote objects. The fingerprint
+    /// enters the stage's key, so editing an input file reruns the stage and only it.
+    /// Relative paths resolve against `base` (the spec's folder). Default: nothing.
+    fn sources(&self, _params: &Self::Params, _base: &Path) -> Result<Option<serde_json::Value>, StageError> {
+        Ok(None)
+    }
+
     /// Computes the outputs. Must be a pure function of params, inputs and `ctx.seed()`.
     fn run(&self, ctx: &StageContext<'_>, params: &Self::Params, inputs: &StageInputs) -> Result<StageOutput, StageError>;
 }
@@ -419,6 +450,8 @@ pub trait DynStage: Send + Sync {
     fn params_schema(&self, generator: &mut SchemaGenerator) -> Schema;
     /// Parses params, fills defaults and checks them; returns the canonical form.
     fn normalize(&self, params: &serde_json::Value) -> Result<serde_json::Value, ParamIssue>;
+    /// Fingerprints what the stage reads from outside the store (see [`Stage::sources`]).
+    fn sources_json(&self, params: &serde_json::Value, base: &Path) -> Result<Option<serde_json::Value>, StageError>;
     /// Runs on normalized params.
     fn run_json(&self, ctx: &StageContext<'_>, params: &serde_json::Value, inputs: &StageInputs) -> Result<StageOutput, StageError>;
 }
@@ -464,6 +497,10 @@ impl<S: Stage> DynStage for S {
     fn normalize(&self, params: &serde_json::Value) -> Result<serde_json::Value, ParamIssue> {
         let typed = self.canonical(parse_params(params)?)?;
         serde_json::to_value(&typed).map_err(|e| ParamIssue::new(&[], format!("params do not serialize: {e}")))
+    }
+    fn sources_json(&self, params: &serde_json::Value, base: &Path) -> Result<Option<serde_json::Value>, StageError> {
+        let typed: S::Params = parse_params(params).map_err(|i| StageError::internal(format!("normalized params do not parse: {}", i.message)))?;
+        self.sources(&typed, base)
     }
     fn run_json(&self, ctx: &StageContext<'_>, params: &serde_json::Value, inputs: &StageInputs) -> Result<StageOutput, StageError> {
         let typed: S::Params = parse_params(params).map_err(|i| StageError::internal(format!("normalized params do not parse: {}", i.message)))?;

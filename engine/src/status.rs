@@ -36,6 +36,8 @@ pub enum Reason {
         from: u64,
         to: u64,
     },
+    /// A file or object the stage reads from outside the store changed.
+    SourceChanged,
     /// Its upstream will run, so its inputs are not known yet.
     UpstreamWillRun {
         upstream: Vec<String>,
@@ -60,6 +62,7 @@ impl std::fmt::Display for Reason {
             Self::InputChanged { inputs } => write!(f, "input changed: {}", inputs.join(", ")),
             Self::KindVersionChanged { from, to } => write!(f, "kind version changed: {from} -> {to}"),
             Self::SeedChanged { from, to } => write!(f, "seed changed: {from} -> {to}"),
+            Self::SourceChanged => write!(f, "source file changed"),
             Self::UpstreamWillRun { upstream } => write!(f, "upstream will run: {}", upstream.join(", ")),
             Self::ArtifactMissing { output } => write!(f, "artifact `{output}` missing"),
             Self::ArtifactCorrupt { output, detail } => write!(f, "artifact `{output}` corrupt ({detail})"),
@@ -118,6 +121,9 @@ pub fn status(plan: &Plan, store: &Store, previous: Option<&RunRecord>, deep: bo
             }
             if p.seed != stage.seed {
                 reasons.push(Reason::SeedChanged { from: p.seed, to: stage.seed });
+            }
+            if p.sources != stage.sources {
+                reasons.push(Reason::SourceChanged);
             }
         }
         let running_ups: Vec<String> = {

@@ -13,11 +13,11 @@ use mlfactory_artifacts::{BlobRef, ContentHash, Store};
 use serde::Serialize;
 
 use crate::error::EngineError;
-use crate::exec::{decode, encode, run_stage};
+use crate::exec::{decode, encode, run_stage_with};
 use crate::progress::Reporter;
 use crate::registry::Registry;
 use crate::runs::{RunRecord, StageStatus};
-use crate::stage::StageInputs;
+use crate::stage::{StageContext, StageInputs};
 
 /// The verdict on one stage.
 #[derive(Clone, Debug, Serialize)]
@@ -63,6 +63,9 @@ pub fn verify(
     reporter: &Reporter,
 ) -> Result<VerifyReport, EngineError> {
     let formats = record.artifact_formats();
+    // Relative paths in params resolve against the spec's folder, as when it ran.
+    let spec_dir = Path::new(&record.spec_abs).parent().map(Path::to_path_buf);
+    let base_dir = spec_dir.as_deref();
     let mut stages = Vec::new();
     for stage in &record.stages {
         if !only.is_empty() && !only.contains(&stage.name) {
@@ -107,7 +110,8 @@ pub fn verify(
         };
         let progress = reporter.stage(&stage.name);
         let clock = Instant::now();
-        let out = run_stage(kind.as_ref(), &stage.params, stage.seed, lineage.as_ref(), &inputs, &progress).map_err(|source| EngineError::Stage {
+        let ctx = StageContext::new(stage.seed, &progress).with_lineage(lineage.as_ref()).with_base_dir(base_dir);
+        let out = run_stage_with(kind.as_ref(), &stage.params, &inputs, &ctx).map_err(|source| EngineError::Stage {
             stage: stage.name.clone(),
             kind: stage.kind.clone(),
             source,

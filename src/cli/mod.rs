@@ -3,6 +3,7 @@
 mod export;
 mod inspect;
 mod models;
+mod leakage;
 mod query;
 mod run;
 mod store;
@@ -123,6 +124,9 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Rerun a stage with its inputs' future rewritten (several cuts and rewrites); exit 1
+    /// if any value at or before a cut changes.
+    CheckLeakage(leakage::LeakageArgs),
     /// Delete what the last N runs do not reference.
     Gc {
         /// Runs to keep.
@@ -206,6 +210,7 @@ pub(crate) fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Show { run, json } => inspect::show(g, &run, json),
         Command::Diff { a, b, format, fail_on_change, tolerance } => inspect::diff(g, &a, &b, format, fail_on_change, tolerance),
         Command::Verify { run, stage, json } => verify::verify(g, &run, &stage, json),
+        Command::CheckLeakage(args) => leakage::check_leakage(g, &args),
         Command::Gc { keep } => verify::gc(g, keep),
         Command::Export { target, to, run } => export::export(g, &target, &to, &run),
         Command::Query { sql, run, format } => query::query(g, &sql, &run, format),

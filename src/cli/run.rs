@@ -8,7 +8,7 @@ use mlfactory_engine::render::{DagFormat, render};
 use mlfactory_engine::runs::last_of_spec;
 use mlfactory_engine::status::status as stage_status;
 
-use super::store::{git_commit, load_plan, print_json, print_text, report_mode, store_for_spec};
+use super::store::{git_commit, load_plan, load_plan_offline, print_json, print_text, report_mode, store_for_spec};
 use super::{DagFormatArg, GlobalArgs, SpecArgs};
 
 pub(crate) fn run(g: &GlobalArgs, spec: &SpecArgs, dry_run: bool, jobs: Option<usize>, json: bool) -> anyhow::Result<ExitCode> {
@@ -74,7 +74,7 @@ pub(crate) fn status(g: &GlobalArgs, spec: &SpecArgs, deep: bool, json: bool) ->
 
 pub(crate) fn dag(spec: &SpecArgs, format: DagFormatArg) -> anyhow::Result<ExitCode> {
     let registry = mlfactory_stages::registry();
-    let plan = load_plan(spec, &registry)?;
+    let plan = load_plan_offline(spec, &registry)?;
     let format = match format {
         DagFormatArg::Text => DagFormat::Text,
         DagFormatArg::Dot => DagFormat::Dot,

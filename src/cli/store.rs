@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use mlfactory_artifacts::Store;
-use mlfactory_engine::plan::{Plan, plan};
+use mlfactory_engine::plan::{Plan, load_and_plan};
 use mlfactory_engine::progress::ReportMode;
-use mlfactory_engine::spec::{Override, load};
+use mlfactory_engine::spec::Override;
 use mlfactory_engine::{EngineError, Registry};
 
 use super::{GlobalArgs, SpecArgs};
@@ -47,10 +47,18 @@ pub(crate) fn overrides(spec: &SpecArgs) -> anyhow::Result<Vec<Override>> {
     spec.overrides.iter().map(|o| o.parse::<Override>().map_err(|e| anyhow::anyhow!("--set {e}"))).collect()
 }
 
-/// Loads and plans a spec (applying `--set` and `--only`).
+/// Loads and plans a spec (applying `--set` and `--only`), with the outside files its
+/// stages read fingerprinted, ready to key and run.
 pub(crate) fn load_plan(spec: &SpecArgs, registry: &Registry) -> anyhow::Result<Plan> {
-    let parsed = load(&spec.spec, &overrides(spec)?).map_err(EngineError::Spec)?;
-    let planned = plan(&parsed, registry).map_err(EngineError::Spec)?;
+    let mut planned = load_plan_offline(spec, registry)?;
+    planned.fingerprint_sources()?;
+    Ok(planned)
+}
+
+/// Loads and plans a spec without touching the files or URLs its stages read (for
+/// drawing the DAG).
+pub(crate) fn load_plan_offline(spec: &SpecArgs, registry: &Registry) -> anyhow::Result<Plan> {
+    let planned = load_and_plan(&spec.spec, &overrides(spec)?, registry).map_err(EngineError::Spec)?;
     if spec.only.is_empty() { Ok(planned) } else { planned.restrict_to(&spec.only).map_err(|e| EngineError::Usage(e).into()) }
 }
 

@@ -8,5 +8,7 @@ mod concurrent;
 mod crash;
 mod determinism;
 mod docs;
+mod leakage;
+mod sources;
 mod spec_errors;
 mod support;

@@ -23,7 +23,7 @@ use std::time::Instant;
 use mlfactory_artifacts::{BlobState, ContentHash, Manifest, OutputRecord, Store};
 
 pub use self::codec::{decode, encode, load, store_artifact};
-pub use self::worker::{check_outputs, run_stage};
+pub use self::worker::{check_outputs, run_stage, run_stage_with};
 use crate::error::EngineError;
 use crate::key::{Lookup, key_of, lookup, material};
 use crate::plan::Plan;
@@ -155,7 +155,7 @@ pub fn execute(plan: &Plan, store: &Store, opts: &RunOptions) -> Result<Outcome,
                 Msg::Done(i, done) => {
                     let name = &plan.stages[i].name;
                     match done.status {
-                        StageStatus::Cached => reporter.line(&format!("[{name}] cached (computed meanwhile by another run)")),
+                        StageStatus::Cached => reporter.line(&format!("[{name}] cached (its key was computed meanwhile, by another stage or run)")),
                         _ => reporter.line(&format!("[{name}] computed in {:.2}s", done.seconds)),
                     }
                     release_inputs(plan, i, &mut consumers, &states, &cache);
@@ -290,6 +290,7 @@ fn build_record(plan: &Plan, states: &[State], opts: &RunOptions, started: chron
                 params: stage.params.clone(),
                 seed: stage.seed,
                 inputs,
+                sources: stage.sources.clone(),
                 error: None,
             };
             match state {

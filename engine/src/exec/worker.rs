@@ -23,8 +23,12 @@ pub fn run_stage(
     inputs: &StageInputs,
     progress: &dyn ProgressSink,
 ) -> Result<StageOutput, StageError> {
-    let ctx = StageContext::new(seed, progress).with_lineage(lineage);
-    let out = kind.run_json(&ctx, params, inputs)?;
+    run_stage_with(kind, params, inputs, &StageContext::new(seed, progress).with_lineage(lineage))
+}
+
+/// [`run_stage`] with a context built by the caller (seed, progress, lineage, base folder).
+pub fn run_stage_with(kind: &dyn DynStage, params: &serde_json::Value, inputs: &StageInputs, ctx: &StageContext<'_>) -> Result<StageOutput, StageError> {
+    let out = kind.run_json(ctx, params, inputs)?;
     check_outputs(kind, &out)?;
     Ok(out)
 }
@@ -114,7 +118,8 @@ pub(super) fn compute(
     };
     let progress = reporter.stage(&stage.name);
     let clock = Instant::now();
-    let result = run_stage(stage.kind.as_ref(), &stage.params, stage.seed, material.get("lineage"), &inputs, &progress);
+    let ctx = StageContext::new(stage.seed, &progress).with_lineage(material.get("lineage")).with_base_dir(Some(plan.base_dir()));
+    let result = run_stage_with(stage.kind.as_ref(), &stage.params, &inputs, &ctx);
     progress.finish();
     drop(inputs);
     let out = match result {

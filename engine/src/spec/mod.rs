@@ -80,20 +80,34 @@ pub struct InputRef {
 
 /// Reads and parses a spec file, applying `--set` overrides.
 pub fn load(path: &Path, overrides: &[Override]) -> Result<Spec, Diagnostics> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Diagnostics(vec![Diagnostic::new(Pos { line: 1, column: 1 }, format!("cannot read spec: {e}"))]).attach_source(path, ""))?;
-    parse(path, &text, overrides)
+    let (spec, diags) = load_partial(path, overrides)?;
+    diags.into_result()?;
+    Ok(spec)
 }
 
 /// Parses spec text (`path` is used in messages only).
 pub fn parse(path: &Path, text: &str, overrides: &[Override]) -> Result<Spec, Diagnostics> {
-    let finish = |d: Diagnostics| d.attach_source(path, text);
-    let mut root = node::parse_yaml(text).map_err(|e| finish(yaml_error(&e)))?;
+    let (spec, diags) = parse_partial(path, text, overrides)?;
+    diags.into_result()?;
+    Ok(spec)
+}
+
+/// Reads and parses a spec as far as it goes: the spec built from what is valid, and the
+/// problems found (empty when none), so that planning can report its own problems with
+/// them in one go. Only YAML that does not parse at all is an error here.
+pub fn load_partial(path: &Path, overrides: &[Override]) -> Result<(Spec, Diagnostics), Diagnostics> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Diagnostics(vec![Diagnostic::new(Pos { line: 1, column: 1 }, format!("cannot read spec: {e}"))]).attach_source(path, ""))?;
+    parse_partial(path, &text, overrides)
+}
+
+/// [`load_partial`] on spec text.
+pub fn parse_partial(path: &Path, text: &str, overrides: &[Override]) -> Result<(Spec, Diagnostics), Diagnostics> {
+    let mut root = node::parse_yaml(text).map_err(|e| yaml_error(&e).attach_source(path, text))?;
     let mut diags = Diagnostics::default();
     overrides::apply(&mut root, overrides, &mut diags);
     let spec = build(path, text, &root, &mut diags);
-    diags.into_result().map_err(finish)?;
-    Ok(spec)
+    Ok((spec, diags.attach_source(path, text)))
 }
 
 fn yaml_error(e: &serde_saphyr::Error) -> Diagnostics {
