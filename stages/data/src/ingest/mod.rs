@@ -75,7 +75,7 @@ pub enum Stamp {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct IngestParams {
-    /// Local path (relative to where mlfactory runs) or URL: file://, s3://bucket/key, gs://bucket/key, az://container/key, http(s)://...
+    /// Local path (relative to the spec's folder) or URL: file://, s3://bucket/key, gs://bucket/key, az://container/key, http(s)://...
     pub path: String,
     /// `auto`, `csv` or `parquet`.
     pub format: FileFormat,
@@ -285,8 +285,9 @@ pub struct Ingest;
 
 impl Ingest {
     /// Reads and decodes the file into a table (no mapping, no rules).
-    fn load(p: &IngestParams) -> Result<(RecordBatch, String), StageError> {
-        let bytes = source::fetch(&p.path, &p.options)?;
+    fn load(ctx: &StageContext<'_>, p: &IngestParams) -> Result<(RecordBatch, String), StageError> {
+        let path = source::resolve(&p.path, ctx.base_dir());
+        let bytes = source::fetch(&path, &p.options)?;
         if let Some(want) = &p.checksum {
             let got = blake3::hash(&bytes).to_hex().to_string();
             if !got.eq_ignore_ascii_case(want.trim()) {
@@ -381,8 +382,13 @@ impl Stage for Ingest {
         Ok(())
     }
 
+    /// The file's content fingerprint enters the key: editing the file reruns the stage.
+    fn sources(&self, p: &IngestParams, base: &std::path::Path) -> Result<Option<serde_json::Value>, StageError> {
+        source::fingerprint(&source::resolve(&p.path, Some(base)), &p.options).map(Some)
+    }
+
     fn run(&self, ctx: &StageContext<'_>, p: &IngestParams, _inputs: &StageInputs) -> Result<StageOutput, StageError> {
-        let (table, symbol) = Self::load(p)?;
+        let (table, symbol) = Self::load(ctx, p)?;
         if p.schema == TableSchema::Table {
             let out = Self::table(p, &table)?;
             let report = serde_json::json!({ "file": p.path, "rows_read": table.num_rows(), "rows_out": out.num_rows(), "schema": "table" });
