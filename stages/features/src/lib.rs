@@ -6,6 +6,7 @@
 //! the `features.indicators` stage kind.
 
 pub mod indicators;
+pub mod mtf;
 pub mod stage;
 
 use mlfactory_engine::Registry;
@@ -15,4 +16,5 @@ pub use indicators::{FeatureSet, Selection, compute};
 /// Registers this crate's stage kinds.
 pub fn register(registry: &mut Registry) {
     registry.register(stage::Indicators);
+    registry.register(mtf::Mtf);
 }

@@ -593,7 +593,7 @@ pub fn default_set() -> Selection {
         cmf: vec![20],
         mfi: vec![14],
         volume_zscore: vec![20],
-        relvol_tod: vec![20],
+        relvol_tod: vec![5],
         logret: vec![1, 2, 5, 10, 20, 60],
         gap: true,
         rvol: vec![20, 60],
