@@ -139,7 +139,9 @@ pub fn percentile_sorted(sorted: &[f64], q: f64) -> f64 {
 }
 
 /// `(center, scale)` of one column's training values (reordered in place).
-fn fit_column(x: &mut [f64], method: Method) -> (f64, f64) {
+/// The center and scale of one column's training values under `method` (a zero or
+/// non-finite scale becomes 1). Reorders `x`.
+pub fn fit_column(x: &mut [f64], method: Method) -> (f64, f64) {
     let (center, scale) = match method {
         Method::Robust => {
             x.sort_unstable_by(f64::total_cmp);

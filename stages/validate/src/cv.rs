@@ -14,6 +14,7 @@ use mlfactory_engine::{ParamIssue, StageContext, StageError};
 use mlfactory_market::columns::str_column;
 use mlfactory_market::contracts::dataset as ds;
 use mlfactory_models::{FitContext, ModelCatalog, ModelSpec, Predicted, Samples, fit_predict, predictions_table};
+use mlfactory_splits::scale::{Method, fit_column};
 use mlfactory_splits::splitter::Interval;
 use rayon::prelude::*;
 
@@ -28,6 +29,9 @@ pub const FOLD: &str = "fold";
 pub struct CvData {
     pub samples: Samples,
     pub info: Vec<Interval>,
+    /// Scaling fitted on each fold's training rows and applied to its train and test rows
+    /// (`None`: features as they are).
+    pub scale: Option<Method>,
 }
 
 impl CvData {
@@ -44,7 +48,15 @@ impl CvData {
         }
         let samples = all.select(&keep);
         let info = samples.ts.iter().zip(&samples.t1).map(|(&t0, &t1)| Interval::new(t0, t1)).collect();
-        Ok(Self { samples, info })
+        Ok(Self { samples, info, scale: None })
+    }
+
+    /// Scales every fold with `method` fitted on that fold's training rows only: the
+    /// leak-free way to cross-validate a scale-sensitive model on an unscaled dataset.
+    #[must_use]
+    pub fn scaled_per_fold(mut self, method: Option<Method>) -> Self {
+        self.scale = method;
+        self
     }
 
     pub fn len(&self) -> usize {
@@ -90,13 +102,34 @@ pub fn fit_folds(catalog: &ModelCatalog, spec: &ModelSpec, data: &CvData, jobs: 
                     "use fewer folds / groups, or a smaller embargo",
                 ));
             }
-            let train = data.subset(&job.train);
-            let test = data.subset(&job.test);
+            let mut train = data.subset(&job.train);
+            let mut test = data.subset(&job.test);
+            if let Some(method) = data.scale {
+                scale_fold(method, &mut train, &mut test);
+            }
             let fitted = fit_predict(catalog, spec, &train, None, &[&test], &fit_ctx.child(&job.name))?;
             ctx.log(format_args!("{}: trained on {} rows, predicted {}", job.name, train.len(), test.len()));
             Ok(fitted.predicted.into_iter().next().expect("one target"))
         })
         .collect()
+}
+
+/// Fits `method` on the fold's training rows, column by column, and applies it to the
+/// fold's train and test rows: no statistic of a test row reaches its model.
+fn scale_fold(method: Method, train: &mut Samples, test: &mut Samples) {
+    let width = train.features.len();
+    if width == 0 || train.is_empty() {
+        return;
+    }
+    for j in 0..width {
+        let mut column: Vec<f64> = train.x.iter().skip(j).step_by(width).map(|&v| f64::from(v)).collect();
+        let (center, scale) = fit_column(&mut column, method);
+        for samples in [&mut *train, &mut *test] {
+            for v in samples.x.iter_mut().skip(j).step_by(width) {
+                *v = ((f64::from(*v) - center) / scale) as f32;
+            }
+        }
+    }
 }
 
 /// Out-of-fold predictions: for each `(fold index, positions, predicted)`, the rows in
@@ -346,5 +379,38 @@ pub(crate) mod goldens {
         assert_eq!(parse_ns("1970-01-01T00:00:00.000000"), 0);
         assert_eq!(parse_ns("2024-01-02T08:45:00.000000"), 1_704_185_100_000_000_000);
         assert_eq!(parse_ns("2024-03-01T00:00:00.000001"), 1_709_251_200_000_001_000);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Per-fold scaling is fitted on the fold's training rows only: whatever the test rows
+    /// hold, the training rows scale to the same values, and the test rows use the
+    /// training statistics.
+    #[test]
+    fn per_fold_scaling_fits_on_the_training_rows_only() {
+        let data = CvData::load(&testing::dataset(40, 2), &[]).unwrap().scaled_per_fold(Some(Method::Standard));
+        let train: Vec<usize> = (0..30).collect();
+        let scaled = |test_rows: &[usize], bump: f32| {
+            let mut tr = data.subset(&train);
+            let mut te = data.subset(test_rows);
+            for v in &mut te.x {
+                *v += bump;
+            }
+            scale_fold(Method::Standard, &mut tr, &mut te);
+            (tr, te)
+        };
+        let (a, ta) = scaled(&[35, 36, 37], 0.0);
+        let (b, tb) = scaled(&[35, 36, 37], 1.0e6);
+        assert_eq!(a.x, b.x, "test values never reach the training rows' scaling");
+        let width = a.features.len();
+        for j in 0..width {
+            let col: Vec<f64> = a.x.iter().skip(j).step_by(width).map(|&v| f64::from(v)).collect();
+            let mean = col.iter().sum::<f64>() / col.len() as f64;
+            assert!(mean.abs() < 1e-5, "column {j} is centred on train: {mean}");
+        }
+        assert!(tb.x.iter().zip(&ta.x).all(|(b, a)| b > a), "test rows are shifted by the bump, not re-centred");
     }
 }

@@ -12,6 +12,7 @@ use mlfactory_engine::{InputSlot, OutputSlot, ParamIssue, Stage, StageContext, S
 use mlfactory_market::columns::TableBuilder;
 use mlfactory_market::contracts::cpcv_paths as cc;
 use mlfactory_models::{ModelCatalog, ModelSpec, Predicted, predictions_table};
+use mlfactory_splits::scale::Method;
 use mlfactory_splits::splitter::CombinatorialPurgedKFold;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -47,11 +48,15 @@ pub struct Params {
     pub embargo_pct: f64,
     /// The dataset splits cross-validated.
     pub splits: Vec<String>,
+    /// Scaling fitted on each fold's training rows only and applied to the fold
+    /// (`robust`, `standard`, `min_max`); omit for features as they are. Use it instead of
+    /// a `scale` stage upstream, whose statistics would come from rows the folds test on.
+    pub scale: Option<Method>,
 }
 
 impl Default for Params {
     fn default() -> Self {
-        Self { model: ModelSpec::default(), groups: 6, test_groups: 2, embargo_pct: 0.01, splits: development_splits() }
+        Self { model: ModelSpec::default(), groups: 6, test_groups: 2, embargo_pct: 0.01, splits: development_splits(), scale: None }
     }
 }
 
@@ -94,7 +99,7 @@ impl Stage for Cpcv {
     }
 
     fn run(&self, ctx: &StageContext<'_>, params: &Params, inputs: &StageInputs) -> Result<StageOutput, StageError> {
-        let data = CvData::load(inputs.table("dataset")?, &params.splits)?;
+        let data = CvData::load(inputs.table("dataset")?, &params.splits)?.scaled_per_fold(params.scale);
         let n = data.len();
         let embargo = (n as f64 * params.embargo_pct) as usize;
         let cpcv = CombinatorialPurgedKFold::new(params.groups, params.test_groups).with_embargo(embargo);

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use mlfactory_artifacts::Format;
 use mlfactory_engine::{InputSlot, OutputSlot, ParamIssue, Stage, StageContext, StageError, StageInputs, StageOutput};
 use mlfactory_models::{ModelCatalog, ModelSpec};
+use mlfactory_splits::scale::Method;
 use mlfactory_splits::splitter::PurgedKFold as Splitter;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -37,11 +38,15 @@ pub struct Params {
     pub embargo_pct: f64,
     /// The dataset splits cross-validated (the held-out `test` split stays out by default).
     pub splits: Vec<String>,
+    /// Scaling fitted on each fold's training rows only and applied to the fold
+    /// (`robust`, `standard`, `min_max`); omit for features as they are. Use it instead of
+    /// a `scale` stage upstream, whose statistics would come from rows the folds test on.
+    pub scale: Option<Method>,
 }
 
 impl Default for Params {
     fn default() -> Self {
-        Self { model: ModelSpec::default(), folds: 5, embargo_pct: 0.01, splits: development_splits() }
+        Self { model: ModelSpec::default(), folds: 5, embargo_pct: 0.01, splits: development_splits(), scale: None }
     }
 }
 
@@ -73,7 +78,7 @@ impl Stage for PurgedKFold {
     }
 
     fn run(&self, ctx: &StageContext<'_>, params: &Params, inputs: &StageInputs) -> Result<StageOutput, StageError> {
-        let data = CvData::load(inputs.table("dataset")?, &params.splits)?;
+        let data = CvData::load(inputs.table("dataset")?, &params.splits)?.scaled_per_fold(params.scale);
         let folds = Splitter::new(params.folds).with_embargo_pct(data.len(), params.embargo_pct).split(&data.info)?;
         run_folds(&self.catalog, &params.model, &data, folds, ctx)
     }

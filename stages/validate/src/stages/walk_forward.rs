@@ -6,6 +6,7 @@ use std::sync::Arc;
 use mlfactory_artifacts::Format;
 use mlfactory_engine::{InputSlot, OutputSlot, ParamIssue, Stage, StageContext, StageError, StageInputs, StageOutput};
 use mlfactory_models::{ModelCatalog, ModelSpec};
+use mlfactory_splits::scale::Method;
 use mlfactory_splits::splitter::{WalkForward as Splitter, Window};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -51,11 +52,15 @@ pub struct Params {
     pub test_size: usize,
     /// The dataset splits walked over.
     pub splits: Vec<String>,
+    /// Scaling fitted on each fold's training rows only and applied to the fold
+    /// (`robust`, `standard`, `min_max`); omit for features as they are. Use it instead of
+    /// a `scale` stage upstream, whose statistics would come from rows the folds test on.
+    pub scale: Option<Method>,
 }
 
 impl Default for Params {
     fn default() -> Self {
-        Self { model: ModelSpec::default(), steps: 5, window: WindowKind::Expanding, train_size: 0, test_size: 0, splits: development_splits() }
+        Self { model: ModelSpec::default(), steps: 5, window: WindowKind::Expanding, train_size: 0, test_size: 0, splits: development_splits(), scale: None }
     }
 }
 
@@ -88,7 +93,7 @@ impl Stage for WalkForward {
     }
 
     fn run(&self, ctx: &StageContext<'_>, params: &Params, inputs: &StageInputs) -> Result<StageOutput, StageError> {
-        let data = CvData::load(inputs.table("dataset")?, &params.splits)?;
+        let data = CvData::load(inputs.table("dataset")?, &params.splits)?.scaled_per_fold(params.scale);
         let window = match params.window {
             WindowKind::Expanding => Window::Expanding,
             WindowKind::Rolling => Window::Rolling { train: params.train_size },
