@@ -267,3 +267,36 @@ fn mirror_after(bars: &RecordBatch, cut: usize) -> RecordBatch {
     assert_eq!(t.num_rows(), bars.num_rows());
     t
 }
+
+/// Same inputs, same bytes: the trade log and equity curve encode to identical Parquet,
+/// the metrics to identical JSON.
+#[test]
+fn the_stage_output_is_byte_identical_across_runs() {
+    let Some(dir) = reference("the_stage_output_is_byte_identical_across_runs") else { return };
+    let bars = es_bars(&dir);
+    let ts = ts_column(&bars, "ts").unwrap();
+    let close = f64_column(&bars, "close").unwrap();
+    let n = bars.num_rows();
+    let predictions = TableBuilder::new()
+        .ts("ts", ts)
+        .str("split", &vec!["test"; n])
+        .i8("signal", (0..n).map(|i| if i < 3 { 0 } else { (close[i] - close[i - 3]).signum() as i8 }).collect())
+        .build()
+        .unwrap();
+    let inputs = StageInputs::new().with_table("predictions", predictions).with_table("bars", bars.clone());
+    let progress = NullProgress;
+    let encode = |out: &mlfactory_engine::StageOutput| -> Vec<Vec<u8>> {
+        ["trades", "equity", "metrics"]
+            .iter()
+            .map(|name| match &out.artifacts[*name] {
+                Artifact::Table(t) => mlfactory_artifacts::table::encode_parquet(t).unwrap(),
+                Artifact::Json(v) => serde_json::to_vec(v).unwrap(),
+                Artifact::Blob { bytes, .. } => bytes.to_vec(),
+            })
+            .collect()
+    };
+    let p = BacktestParams { initial_capital: 1_000_000.0, ..BacktestParams::default() };
+    let a = encode(&Backtest.run(&StageContext::new(1, &progress), &p, &inputs).unwrap());
+    let b = encode(&Backtest.run(&StageContext::new(2, &progress), &p, &inputs).unwrap());
+    assert_eq!(a, b);
+}

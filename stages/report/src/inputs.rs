@@ -23,6 +23,7 @@ pub const SLOTS: &[InputSlot] = &[
     InputSlot::optional("pbo_logits", "the `logits` table of `validate.pbo`: in- vs out-of-sample performance per combination"),
     InputSlot::optional("dsr", "the JSON of `validate.deflated_sharpe`: PSR and DSR"),
     InputSlot::many("cv", "`folds` JSON of `validate.purged_kfold` / `validate.walk_forward`, one or more"),
+    InputSlot::optional("comparison", "the table of `models.compare`: one row per model and split"),
     InputSlot::many("variants", "every variant of a sweep (fan-in of a matrix stage): backtest metrics, evaluations, model metrics, trades or predictions"),
 ];
 
@@ -46,6 +47,7 @@ pub struct Wired<'a> {
     pub dsr: Option<&'a Value>,
     /// (upstream stage name, document).
     pub cv: Vec<(&'a str, &'a Value)>,
+    pub comparison: Option<&'a Table>,
     /// (upstream stage name, artifact).
     pub variants: Vec<(&'a str, &'a Artifact)>,
 }
@@ -82,6 +84,7 @@ impl<'a> Wired<'a> {
             pbo_logits: inputs.opt_table("pbo_logits")?,
             dsr: inputs.opt_json("dsr")?,
             cv,
+            comparison: inputs.opt_table("comparison")?,
             variants: inputs.all("variants").iter().map(|a| (a.label.as_str(), &a.artifact)).collect(),
         })
     }
@@ -105,6 +108,7 @@ impl<'a> Wired<'a> {
             self.pbo_logits.is_some(),
             self.dsr.is_some(),
             !self.cv.is_empty(),
+            self.comparison.is_some(),
             !self.variants.is_empty(),
         ];
         SLOTS.iter().zip(bound).filter(|(_, b)| !b).map(|(s, _)| s.name).collect()

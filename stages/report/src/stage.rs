@@ -52,7 +52,7 @@ impl Stage for Report {
         let cal =
             calibration::section(w.calibration.map(AsRef::as_ref), w.calibration_metrics, predictions.as_ref(), w.thresholds, w.gates.map(AsRef::as_ref))?;
         let ov = overfitting::section(w.cpcv, w.pbo, w.pbo_logits.map(AsRef::as_ref), w.dsr, &w.cv)?;
-        let sw = sweep::section(&w.variants)?;
+        let sw = sweep::section(&w.variants, w.comparison.map(AsRef::as_ref))?;
         let (prov, lineage_doc) = provenance::section(lineage);
 
         let figures = summary::Figures {

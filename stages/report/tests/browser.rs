@@ -203,6 +203,17 @@ fn render() -> (String, Value) {
     for (slot, doc) in validation_docs() {
         inputs.insert(slot, slot, Artifact::Json(doc));
     }
+    let comparison = TableBuilder::new()
+        .str("model", &["gbdt", "logistic", "gbdt", "logistic"])
+        .str("split", &["val", "val", "test", "test"])
+        .i64("rows", vec![5520, 5520, 5520, 5520])
+        .f64("accuracy", vec![0.47, 0.45, 0.45, 0.44])
+        .f64("log_loss", vec![1.02, 1.04, 1.03, 1.05])
+        .f64("macro_f1", vec![0.41, 0.39, 0.40, 0.38])
+        .i64("rank", vec![1, 2, 1, 2])
+        .build()
+        .unwrap();
+    inputs.insert("comparison", "comparison", Artifact::Table(Arc::new(comparison)));
     inputs.insert("variants", "backtest@a", bt.artifacts["metrics"].clone());
     inputs.insert("variants", "backtest@b", Artifact::Json(json!({"summary": {"trades": 80, "net_pnl": -312.5, "sharpe": -0.4, "win_rate": 0.46}})));
     let out = run(&Report, &ReportParams::default(), &inputs, Some(&lineage()));

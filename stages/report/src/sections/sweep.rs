@@ -2,7 +2,9 @@
 //! `variants`), whatever each variant produced: backtest metrics, an evaluation, model
 //! metrics, a trade log or predictions.
 
+use arrow::array::RecordBatch;
 use mlfactory_engine::{Artifact, StageError};
+use mlfactory_market::columns::{f64_column, str_column};
 use serde_json::{Map, Value, json};
 
 use crate::format;
@@ -79,10 +81,37 @@ fn cell(name: &str, v: f64) -> Cell {
     }
 }
 
+/// Any table, every column: integers as integers, other numbers right-aligned with up to
+/// 4 decimals, the rest as text.
+fn whole_table(caption: &str, t: &RecordBatch) -> Result<Block, StageError> {
+    let mut headers = Vec::new();
+    let mut columns: Vec<Vec<Cell>> = Vec::new();
+    for f in t.schema().fields() {
+        let name = f.name();
+        headers.push(name.clone());
+        columns.push(if f.data_type().is_integer() {
+            f64_column(t, name)?.into_iter().map(|x| Cell::num(if x.is_nan() { String::new() } else { format!("{x:.0}") })).collect()
+        } else if f.data_type().is_numeric() {
+            f64_column(t, name)?.into_iter().map(|x| Cell::num(json::display(&json!(x)))).collect()
+        } else {
+            str_column(t, name)?.into_iter().map(|x| Cell::text(x.unwrap_or_default())).collect()
+        });
+    }
+    let rows = (0..t.num_rows()).map(|i| columns.iter().map(|c| c[i].clone()).collect()).collect();
+    Ok(Block::table(caption, headers, rows))
+}
+
 /// The section, and its figures for metrics.json.
-pub fn section(variants: &[(&str, &Artifact)]) -> Result<Option<(Section, Value)>, StageError> {
-    if variants.is_empty() {
+pub fn section(variants: &[(&str, &Artifact)], comparison: Option<&RecordBatch>) -> Result<Option<(Section, Value)>, StageError> {
+    if variants.is_empty() && comparison.is_none() {
         return Ok(None);
+    }
+    let mut s = Section::new("sweep", "Sweep: variants compared");
+    if let Some(t) = comparison {
+        s.push(whole_table("Models compared on identical rows (`models.compare`)", t).map_err(|e| StageError::data_hint(format!("input `comparison`: {e}"), "bind the table of `models.compare`"))?);
+    }
+    if variants.is_empty() {
+        return Ok(Some((s, Value::Null)));
     }
     let mut names: Vec<String> = Vec::new();
     let mut per: Vec<(&str, Vec<(String, f64)>)> = Vec::new();
@@ -95,7 +124,6 @@ pub fn section(variants: &[(&str, &Artifact)]) -> Result<Option<(Section, Value)
         }
         per.push((label, f));
     }
-    let mut s = Section::new("sweep", "Sweep: variants compared");
     let headers: Vec<&str> = std::iter::once("variant").chain(names.iter().map(String::as_str)).collect();
     let rows = per
         .iter()
@@ -144,11 +172,14 @@ mod tests {
                 .build()
                 .unwrap(),
         ));
-        let (s, doc) = section(&[("bt@a", &bt), ("ev@b", &ev), ("p@c", &preds)]).unwrap().unwrap();
+        let comparison = TableBuilder::new().str("model", &["gbdt", "logistic"]).f64("log_loss", vec![1.01, 1.05]).i64("rank", vec![1, 2]).build().unwrap();
+        let (s, doc) = section(&[("bt@a", &bt), ("ev@b", &ev), ("p@c", &preds)], Some(&comparison)).unwrap().unwrap();
         assert_eq!(doc[1]["figures"]["accuracy"], 0.5);
         assert_eq!(doc[2]["figures"]["hit rate"], 0.5);
         let html = crate::html::Page { title: String::new(), subtitle: String::new(), sections: vec![s], footer: String::new() }.render();
         assert!(html.contains("Sharpe per variant"));
+        let row = html.find("<td>logistic</td>").map(|i| &html[i..html[i..].find("</tr>").map_or(html.len(), |j| i + j)]);
+        assert_eq!(row, Some("<td>logistic</td><td class=\"num\">1.0500</td><td class=\"num\">2</td>"), "the comparison table");
         assert!(html.contains("<td class=\"num good\">+120.50</td>"));
     }
 }
