@@ -18,7 +18,9 @@ pub(crate) fn mes() -> PathBuf {
 }
 
 /// Overrides that shrink the default pipeline to a few weeks of bars.
-pub(crate) const SMALL: &[&str] = &["--set", "bars.days=40", "--set", "splits.embargo=24"];
+/// PBO gets 4 blocks (the small run's val and test rows span about 9 trading days) and
+/// CPCV 4 groups (6 models rather than 15).
+pub(crate) const SMALL: &[&str] = &["--set", "bars.days=40", "--set", "splits.embargo=24", "--set", "pbo.partitions=4", "--set", "cpcv.groups=4"];
 
 /// A `mlfactory` command with a clean environment.
 pub(crate) fn mlfactory() -> Command {
@@ -43,6 +45,31 @@ pub(crate) fn run_json(store: &Path, extra: &[&str]) -> Value {
 /// stage name -> status.
 pub(crate) fn statuses(record: &Value) -> BTreeMap<String, String> {
     record["stages"].as_array().unwrap().iter().map(|s| (s["name"].as_str().unwrap().to_owned(), s["status"].as_str().unwrap().to_owned())).collect()
+}
+
+/// Stages that share their key with another stage of the run (the default pipeline's
+/// `model` and `sweep@1p0` train the same model on the same rows): the run computes
+/// such a key once, and the other stages with it are cache hits.
+pub(crate) fn shared_keys(record: &Value) -> BTreeSet<String> {
+    let mut by_key: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for s in record["stages"].as_array().unwrap() {
+        by_key.entry(s["key"].as_str().unwrap()).or_default().push(s["name"].as_str().unwrap());
+    }
+    by_key.into_values().filter(|names| names.len() > 1).flatten().map(str::to_owned).collect()
+}
+
+/// How many distinct stage keys the run has.
+pub(crate) fn distinct_keys(record: &Value) -> usize {
+    record["stages"].as_array().unwrap().iter().map(|s| s["key"].as_str().unwrap()).collect::<BTreeSet<_>>().len()
+}
+
+/// Asserts that the run computed every key exactly once: every stage computed, except
+/// that of stages sharing a key only one computes it.
+pub(crate) fn assert_all_computed_once(record: &Value) {
+    let st = statuses(record);
+    let shared = shared_keys(record);
+    assert!(st.iter().all(|(name, s)| s == "computed" || shared.contains(name)), "{st:?}");
+    assert_eq!(st.values().filter(|s| *s == "computed").count(), distinct_keys(record), "{st:?}");
 }
 
 /// stage.output -> content hash.
