@@ -170,17 +170,7 @@ impl Model for LogisticModel {
                     }
                 }
             });
-            let mut value = acc[0] / total;
-            for k in 0..K {
-                let b = acc[1 + K * d + k];
-                for j in 0..d {
-                    let c = theta[k * d + j];
-                    grad[k * d + j] = (acc[1 + k * d + j] - std.mean[j] * b) / std.scale[j] / total + l2 * c;
-                    value += 0.5 * l2 * c * c;
-                }
-                grad[K * d + k] = b / total;
-            }
-            value
+            std.finish_objective(&acc, theta, grad, total, l2)
         };
         let solver = Lbfgs { max_iter: self.params.max_iter, tol: self.params.tol, memory: 10 };
         let solution = solver.minimize(objective, vec![0.0; K * d + K]);

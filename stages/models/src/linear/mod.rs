@@ -44,6 +44,29 @@ impl Standardizer {
         Self { mean, scale }
     }
 
+    /// The objective's value and gradient from sums over the training rows, for linear
+    /// models fitted on standardised features with raw features in the row loop.
+    /// `acc` holds the weighted loss sum, then `classes x d` sums of `r * x_raw`, then
+    /// `classes` sums of `r` (the per-row derivative of the loss by the class score);
+    /// `theta` and `grad` hold `classes x d` coefficients then `classes` intercepts. The
+    /// raw sums are moved to standardised features (`(x - mean) / scale`), averaged over
+    /// `total` weight, and an L2 penalty on the coefficients is added.
+    pub(crate) fn finish_objective(&self, acc: &[f64], theta: &[f64], grad: &mut [f64], total: f64, l2: f64) -> f64 {
+        let d = self.mean.len();
+        let classes = theta.len() / (d + 1);
+        let mut value = acc[0] / total;
+        for k in 0..classes {
+            let b = acc[1 + classes * d + k];
+            for j in 0..d {
+                let c = theta[k * d + j];
+                grad[k * d + j] = (acc[1 + k * d + j] - self.mean[j] * b) / self.scale[j] / total + l2 * c;
+                value += 0.5 * l2 * c * c;
+            }
+            grad[classes * d + k] = b / total;
+        }
+        value
+    }
+
     pub(crate) fn save_into(&self, saved: SavedModel) -> SavedModel {
         let d = self.mean.len();
         saved.with("mean", Tensor::f64(vec![d], self.mean.clone())).with("scale", Tensor::f64(vec![d], self.scale.clone()))

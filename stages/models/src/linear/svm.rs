@@ -129,17 +129,7 @@ impl Linear {
                     }
                 }
             });
-            let mut value = acc[0] / total;
-            for k in 0..K {
-                let b = acc[1 + K * d + k];
-                for j in 0..d {
-                    let c = theta[k * d + j];
-                    grad[k * d + j] = (acc[1 + k * d + j] - std.mean[j] * b) / std.scale[j] / total + l2 * c;
-                    value += 0.5 * l2 * c * c;
-                }
-                grad[K * d + k] = b / total;
-            }
-            value
+            std.finish_objective(&acc, theta, grad, total, l2)
         };
         let s = Lbfgs { max_iter: p.max_iter, tol: p.tol, memory: 10 }.minimize(objective, vec![0.0; K * d + K]);
         (Self { std, coef: s.x[..K * d].to_vec(), intercept: s.x[K * d..].to_vec() }, s.iterations, s.trace)
