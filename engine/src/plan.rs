@@ -67,7 +67,7 @@ impl PlannedStage {
 }
 
 /// A validated pipeline: stages in topological order (ties broken by file order).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Plan {
     pub spec_path: PathBuf,
     pub pipeline: String,
@@ -86,7 +86,11 @@ impl Plan {
     pub fn fingerprint_sources(&mut self) -> Result<(), crate::EngineError> {
         let base = self.base_dir().to_path_buf();
         for s in &mut self.stages {
-            s.sources = s.kind.sources_json(&s.params, &base).map_err(|source| crate::EngineError::Stage { stage: s.name.clone(), kind: s.kind.kind().to_owned(), source })?;
+            s.sources = s.kind.sources_json(&s.params, &base).map_err(|source| crate::EngineError::Stage {
+                stage: s.name.clone(),
+                kind: s.kind.kind().to_owned(),
+                source,
+            })?;
         }
         Ok(())
     }

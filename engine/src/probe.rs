@@ -72,10 +72,7 @@ impl Probe {
 pub fn prepare(plan: Plan, name: &str, store: &Store, opts: &RunOptions) -> Result<Probe, EngineError> {
     let Some(index) = plan.index_of(name) else {
         // `restrict_to` words the error (with a did-you-mean) for us.
-        let err = Plan { spec_path: plan.spec_path.clone(), pipeline: plan.pipeline.clone(), stages: plan.stages.clone() }
-            .restrict_to(&[name.to_owned()])
-            .err()
-            .unwrap_or_else(|| format!("`{name}` names a matrix stage: pick one variant (`{name}@…`)"));
+        let err = plan.clone().restrict_to(&[name.to_owned()]).err().unwrap_or_else(|| format!("`{name}` names a matrix stage: pick one variant (`{name}@…`)"));
         return Err(EngineError::Usage(err));
     };
     let mut upstream: Vec<usize> = plan.stages[index].upstream().collect();
@@ -86,9 +83,7 @@ pub fn prepare(plan: Plan, name: &str, store: &Store, opts: &RunOptions) -> Resu
         None
     } else {
         let targets: Vec<String> = upstream.iter().map(|&u| plan.stages[u].name.clone()).collect();
-        let sub = Plan { spec_path: plan.spec_path.clone(), pipeline: plan.pipeline.clone(), stages: plan.stages.clone() }
-            .restrict_to(&targets)
-            .map_err(EngineError::Usage)?;
+        let sub = plan.clone().restrict_to(&targets).map_err(EngineError::Usage)?;
         let outcome = execute(&sub, store, opts)?;
         if let Some(failure) = outcome.failure {
             return Err(failure);

@@ -103,7 +103,9 @@ pub fn verify(
         // Kinds that read their lineage get it back from the action cache's key material.
         let lineage = if kind.wants_lineage() {
             let key = stage.key.ok_or_else(|| EngineError::Internal(format!("stage `{}` has no key in its run record", stage.name)))?;
-            let manifest = store.action(&key).ok_or_else(|| EngineError::Usage(format!("stage `{}`: its cache entry is gone (gc?); rerun the spec and verify that run", stage.name)))?;
+            let manifest = store
+                .action(&key)
+                .ok_or_else(|| EngineError::Usage(format!("stage `{}`: its cache entry is gone (gc?); rerun the spec and verify that run", stage.name)))?;
             manifest.material.get("lineage").cloned()
         } else {
             None
