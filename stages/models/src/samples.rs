@@ -96,7 +96,10 @@ impl Samples {
         (0..self.len()).map(|i| self.x[i * d + j]).collect()
     }
 
-    /// The rows at `indices`, in that order.
+    /// The rows at `indices`, in that order. Sequence segments are renumbered and cut
+    /// wherever two neighbours in `indices` were not neighbours of one segment here (a
+    /// purged or embargoed gap, another fold), so no window ever spans rows that were not
+    /// adjacent in time.
     pub fn select(&self, indices: &[usize]) -> Self {
         let d = self.n_features();
         let mut x = Vec::with_capacity(indices.len() * d);
@@ -115,9 +118,26 @@ impl Samples {
             ret: pick_f64(&self.ret),
             ts: pick_i64(&self.ts),
             t1: pick_i64(&self.t1),
-            segment: pick_i64(&self.segment),
+            segment: self.cut_segments(indices),
             target: pick_f64(&self.target),
         }
+    }
+
+    /// Segment ids `0, 1, …` for the rows at `indices`: a new one wherever a row does not
+    /// directly follow its predecessor in the same segment.
+    fn cut_segments(&self, indices: &[usize]) -> Vec<i64> {
+        let mut id = 0;
+        let mut out = Vec::with_capacity(indices.len());
+        for (k, &i) in indices.iter().enumerate() {
+            if k > 0 {
+                let prev = indices[k - 1];
+                if i != prev + 1 || self.segment[i] != self.segment[prev] {
+                    id += 1;
+                }
+            }
+            out.push(id);
+        }
+        out
     }
 
     /// Class counts (short, neutral, long).
@@ -215,6 +235,16 @@ mod tests {
         assert_eq!(s.column(1), [1.0, 2.0]);
         assert_eq!(s.select(&[1]).ts, [2]);
         assert_eq!(Samples::from_dataset(&table(), None).unwrap().class_counts(), [1, 1, 2]);
+    }
+
+    #[test]
+    fn selecting_cuts_sequence_segments_at_gaps() {
+        let mut s = Samples::from_dataset(&table(), None).unwrap();
+        s.segment = vec![7, 7, 7, 8];
+        // 0 → 1 adjacent; 1 → 3 jumps a row; 3 → 2 goes back.
+        assert_eq!(s.select(&[0, 1, 3, 2]).segment, [0, 0, 1, 2]);
+        // 2 → 3 is adjacent but crosses from segment 7 into 8.
+        assert_eq!(s.select(&[1, 2, 3]).segment, [0, 0, 1]);
     }
 
     #[test]

@@ -66,20 +66,6 @@ impl CvData {
     pub fn is_empty(&self) -> bool {
         self.info.is_empty()
     }
-
-    /// The samples at `positions`, with sequence segments cut wherever positions jump
-    /// (a purged or embargoed gap, another fold), so windows never span a gap.
-    pub fn subset(&self, positions: &[usize]) -> Samples {
-        let mut s = self.samples.select(positions);
-        let mut id = 0i64;
-        for k in 0..positions.len() {
-            if k > 0 && (positions[k] != positions[k - 1] + 1 || self.samples.segment[positions[k]] != self.samples.segment[positions[k - 1]]) {
-                id += 1;
-            }
-            s.segment[k] = id;
-        }
-        s
-    }
 }
 
 /// One fold to fit: a name (its seed stream), train and test positions.
@@ -102,8 +88,8 @@ pub fn fit_folds(catalog: &ModelCatalog, spec: &ModelSpec, data: &CvData, jobs: 
                     "use fewer folds / groups, or a smaller embargo",
                 ));
             }
-            let mut train = data.subset(&job.train);
-            let mut test = data.subset(&job.test);
+            let mut train = data.samples.select(&job.train);
+            let mut test = data.samples.select(&job.test);
             if let Some(method) = data.scale {
                 scale_fold(method, &mut train, &mut test);
             }
@@ -394,8 +380,8 @@ mod tests {
         let data = CvData::load(&testing::dataset(40, 2), &[]).unwrap().scaled_per_fold(Some(Method::Standard));
         let train: Vec<usize> = (0..30).collect();
         let scaled = |test_rows: &[usize], bump: f32| {
-            let mut tr = data.subset(&train);
-            let mut te = data.subset(test_rows);
+            let mut tr = data.samples.select(&train);
+            let mut te = data.samples.select(test_rows);
             for v in &mut te.x {
                 *v += bump;
             }

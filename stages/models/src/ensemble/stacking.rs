@@ -3,7 +3,8 @@
 //! The training split is cut into `folds` chronological folds by the purged k-fold
 //! splitter (`mlfactory-splits`): for each fold, fresh members are fitted on the rows
 //! left after purging labels that overlap the fold (and embargoing `embargo` rows after
-//! it), and predict the fold. The meta-model (`logistic` by default, or any type, e.g.
+//! it), and predict the fold; sequence members see their windows cut at the purged gap
+//! (`Samples::select`). The meta-model (`logistic` by default, or any type, e.g.
 //! `gbdt`) learns from these out-of-fold probabilities, never from in-sample ones, which
 //! would teach it to trust overfitted members. The members are then refitted on the
 //! whole training split for prediction.
