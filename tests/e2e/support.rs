@@ -7,9 +7,10 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-/// The repository root.
+/// The repository root (from `cargo test`'s run-time environment first: a binary reused
+/// from a shared build cache may have been compiled in another checkout).
 pub(crate) fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
 }
 
 /// The default pipeline.

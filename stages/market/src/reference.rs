@@ -11,13 +11,16 @@ use std::path::{Path, PathBuf};
 pub const REFERENCE_DIR_ENV: &str = "MLFACTORY_REFERENCE_DIR";
 
 /// The reference folder: `$MLFACTORY_REFERENCE_DIR`, else the first `shared/reference`
-/// found beside an ancestor of `start` (pass `env!("CARGO_MANIFEST_DIR")`).
+/// found beside an ancestor of the package being tested, `CARGO_MANIFEST_DIR` as `cargo
+/// test` sets it at run time (a test binary reused from a shared build cache may have been
+/// compiled in another checkout), or else of `start` (pass `env!("CARGO_MANIFEST_DIR")`).
 pub fn find(start: &Path) -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os(REFERENCE_DIR_ENV) {
         let dir = PathBuf::from(dir);
         return dir.is_dir().then_some(dir);
     }
-    start.ancestors().map(|a| a.join("shared").join("reference")).find(|p| p.is_dir())
+    let runtime = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    runtime.iter().flat_map(|d| d.ancestors()).chain(start.ancestors()).map(|a| a.join("shared").join("reference")).find(|p| p.is_dir())
 }
 
 /// The reference folder for a test named `test`, or `None` (with a notice on stderr)
