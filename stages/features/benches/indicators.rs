@@ -9,17 +9,20 @@
 //! too). Times `compute` (all columns, not reading the file) on 1 thread and on every
 //! core, 5 runs each, and prints the median and minimum wall seconds and the median CPU
 //! seconds, plus the same for
-//! `set: all`. A plain timing loop (no criterion) so that it compiles with no extra
+//! `set: all`. With `--each`, times every indicator of the peer list alone instead.
+//! A plain timing loop (no criterion) so that it compiles with no extra
 //! dependency on the shared 2-core CI machine.
 
 use std::time::Instant;
 
+use mlfactory_features::indicators::Input;
 use mlfactory_features::{Selection, compute};
 use mlfactory_market::{Bars, Calendar};
 
 /// The peers' 150-column list (`bench.py` `features_talib`), in our vocabulary.
 fn peer_selection() -> Selection {
-    serde_json::from_value(serde_json::json!({
+    serde_json::from_str(
+        r#"{
         "sma": [5, 10, 20, 30, 50, 100, 200, 400], "ema": [5, 10, 20, 30, 50, 100, 200, 400],
         "wma": [10, 20, 50, 100], "dema": [10, 20, 50], "tema": [10, 20, 50], "kama": [10, 30], "t3": [[5, 0.7]],
         "rsi": [7, 14, 21, 28], "macd": [[12, 26, 9], [5, 35, 5]], "bbands": [[20, 2], [50, 2]],
@@ -31,7 +34,8 @@ fn peer_selection() -> Selection {
         "ultosc": [[7, 14, 28]], "bop": true, "cmo": [14], "ppo_ema": [[12, 26]], "trix": [15], "apo_ema": [[12, 26]],
         "sar": [[0.02, 0.2]], "midprice": [14], "volume_zscore": [20, 100], "donchian": [20, 50, 100, 200],
         "ret": [1, 5, 10, 20], "gap": true, "corwin_schultz": [30], "minute_of_day": true, "day_of_week": true, "session": true
-    }))
+    }"#,
+    )
     .expect("valid selection")
 }
 
@@ -63,6 +67,37 @@ fn time(bars: &Bars, selection: &Selection, threads: usize, runs: usize) -> (f64
     (wall[runs / 2], wall[0], cpu[runs / 2], columns)
 }
 
+/// Times every indicator of `selection` alone on this thread (median of 3) and prints
+/// them slowest first with their share of the total: where a single-thread run spends
+/// its time.
+#[allow(clippy::print_stdout)]
+fn each(bars: &Bars, selection: &Selection) {
+    let input = Input::new(bars, Calendar::cme());
+    let _ = input.local(); // shared by the time features: computed once, outside the timings
+    let mut rows: Vec<(f64, String)> = selection
+        .indicators()
+        .expect("valid selection")
+        .iter()
+        .map(|ind| {
+            let mut secs: Vec<f64> = (0..3)
+                .map(|_| {
+                    let start = Instant::now();
+                    std::hint::black_box(ind.compute(&input));
+                    start.elapsed().as_secs_f64()
+                })
+                .collect();
+            secs.sort_by(f64::total_cmp);
+            (secs[1], ind.columns().join(","))
+        })
+        .collect();
+    rows.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let total: f64 = rows.iter().map(|r| r.0).sum();
+    println!("sum of {} indicators alone: {total:.3} s", rows.len());
+    for (secs, columns) in rows {
+        println!("{secs:8.4} s {:5.1}%  {columns}", 100.0 * secs / total);
+    }
+}
+
 #[allow(clippy::print_stdout)]
 fn main() {
     let Some(path) = std::env::args().skip(1).find(|a| a.ends_with(".parquet")) else {
@@ -74,6 +109,10 @@ fn main() {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let all: Selection = serde_json::from_value(serde_json::json!({"set": "all"})).expect("valid");
     println!("{} bars from {path}", bars.len());
+    if std::env::args().any(|a| a == "--each") {
+        each(&bars, &peer_selection());
+        return;
+    }
     for (name, selection) in [("peer list", peer_selection()), ("set: all", all)] {
         for threads in [1, cores] {
             let (median, min, cpu, columns) = time(&bars, &selection, threads, 5);

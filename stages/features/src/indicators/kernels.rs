@@ -1,12 +1,11 @@
 //! Numeric building blocks shared by the indicators: moving averages in TA-Lib's
-//! conventions, Wilder smoothing, monotonic-deque window extremes and rolling sums that
+//! conventions, Wilder smoothing, window extremes (block prefix/suffix for values, TA-Lib's
+//! rescan where the index matters) and rolling sums that
 //! stay exact over millions of bars.
 //!
 //! Every kernel takes the index `from` of its input's first valid value, so kernels chain
 //! (an EMA of an EMA, an SMA of a stochastic) with each stage's warm-up added up, and
 //! returns a full-length vector with NaN before its first value.
-
-use std::collections::VecDeque;
 
 /// A vector of `n` NaNs.
 pub(crate) fn nans(n: usize) -> Vec<f64> {
@@ -160,8 +159,10 @@ pub(crate) fn rolling_mean_var(x: &[f64], n: usize, from: usize) -> (Vec<f64>, V
     let nf = n as f64;
     let refresh = n.max(64);
     let (mut anchor, mut s1, mut s2) = (0.0, 0.0, 0.0);
+    let mut until_refresh = 0;
     for i in start..x.len() {
-        if (i - start) % refresh == 0 {
+        if until_refresh == 0 {
+            until_refresh = refresh;
             anchor = x[i];
             (s1, s2) = x[i + 1 - n..=i].iter().fold((0.0, 0.0), |(a, b), &v| (a + (v - anchor), b + (v - anchor) * (v - anchor)));
         } else {
@@ -169,6 +170,7 @@ pub(crate) fn rolling_mean_var(x: &[f64], n: usize, from: usize) -> (Vec<f64>, V
             s1 += new - old;
             s2 += new * new - old * old;
         }
+        until_refresh -= 1;
         let m = s1 / nf;
         mean[i] = anchor + m;
         var[i] = (s2 / nf - m * m).max(0.0);
@@ -184,39 +186,83 @@ pub(crate) enum Extreme {
 }
 
 /// The index of the window extreme (the most recent one on ties, as TA-Lib) for each
-/// window of `n` values ending at `i`, for `i >= from + n - 1`; a monotonic deque, O(1)
-/// amortised per bar.
+/// window of `n` values ending at `i`, for `i >= from + n - 1`.
+///
+/// TA-Lib's scheme: keep the extreme's index, take a new bar that ties or beats it, and
+/// rescan the window only when the extreme leaves it. O(1) a bar on market data, where the
+/// extreme rarely leaves (O(n) a bar only along a strict trend against the extreme).
 pub(crate) fn extreme_index(x: &[f64], n: usize, from: usize, which: Extreme) -> Vec<usize> {
     let mut out = vec![usize::MAX; x.len()];
-    let mut dq: VecDeque<usize> = VecDeque::with_capacity(n + 1);
+    let start = from + n - 1;
+    if n == 0 || start >= x.len() {
+        return out;
+    }
+    let beats = |a: f64, b: f64| match which {
+        Extreme::Max => a >= b,
+        Extreme::Min => a <= b,
+    };
+    let mut best = from;
     for i in from..x.len() {
-        let v = x[i];
-        while let Some(&b) = dq.back() {
-            let dominated = match which {
-                Extreme::Max => x[b] <= v,
-                Extreme::Min => x[b] >= v,
-            };
-            if !dominated {
-                break;
+        let first = (i + 1).saturating_sub(n).max(from);
+        if best < first {
+            best = first;
+            for j in first + 1..=i {
+                if beats(x[j], x[best]) {
+                    best = j;
+                }
             }
-            dq.pop_back();
+        } else if beats(x[i], x[best]) {
+            best = i;
         }
-        dq.push_back(i);
-        if let Some(&f) = dq.front()
-            && f + n <= i
-        {
-            dq.pop_front();
-        }
-        if i + 1 >= from + n {
-            out[i] = dq[0];
+        if i >= start {
+            out[i] = best;
         }
     }
     out
 }
 
 /// Rolling maximum (or minimum) of `x[from..]` over `n` values: first at `from + n - 1`.
+///
+/// The van Herk / Gil-Werman scheme: cut the series into blocks of `n`; every window
+/// spans the tail of one block and the head of the next, so its extreme is the extreme of
+/// a block suffix and a block prefix. Three comparisons a bar whatever `n`, and no
+/// data-dependent branch (a monotonic deque mispredicts on every random-walk turn).
 pub(crate) fn rolling_extreme(x: &[f64], n: usize, from: usize, which: Extreme) -> Vec<f64> {
-    extreme_index(x, n, from, which).into_iter().map(|j| if j == usize::MAX { f64::NAN } else { x[j] }).collect()
+    // Each arm instantiates the scan with its own comparison, inlined.
+    match which {
+        // Plain comparisons (one `maxsd` / `minsd`) rather than `f64::max`'s NaN handling:
+        // the scans only meet values past `from`, which are numbers.
+        Extreme::Max => block_extremes(x, n, from, |a, b| if a > b { a } else { b }),
+        Extreme::Min => block_extremes(x, n, from, |a, b| if a < b { a } else { b }),
+    }
+}
+
+fn block_extremes(x: &[f64], n: usize, from: usize, pick: impl Fn(f64, f64) -> f64) -> Vec<f64> {
+    let mut out = nans(x.len());
+    let y = &x[from.min(x.len())..];
+    if n == 0 || y.len() < n {
+        return out;
+    }
+    // suffix[i]: the extreme of y[i..] up to the end of i's block.
+    let mut suffix = y.to_vec();
+    for block in suffix.chunks_mut(n) {
+        for k in (0..block.len() - 1).rev() {
+            block[k] = pick(block[k], block[k + 1]);
+        }
+    }
+    // The prefix of i's block up to i, carried along; the window [i + 1 - n, i] is
+    // suffix[i + 1 - n] joined with that prefix (a whole block when i + 1 is a multiple of n).
+    for (b, block) in y.chunks(n).enumerate() {
+        let mut prefix = block[0];
+        for (k, &v) in block.iter().enumerate() {
+            prefix = pick(prefix, v);
+            let i = b * n + k;
+            if i + 1 >= n {
+                out[from + i] = pick(suffix[i + 1 - n], prefix);
+            }
+        }
+    }
+    out
 }
 
 /// True range: `max(H - L, |H - C[-1]|, |L - C[-1]|)`, undefined at index 0 (TA-Lib).
@@ -267,12 +313,11 @@ pub(crate) fn ln(x: &[f64]) -> Vec<f64> {
     x.iter().map(|&v| if v > 0.0 { v.ln() } else { f64::NAN }).collect()
 }
 
-/// One-bar log returns `ln(x[i] / x[i - 1])` (NaN at 0).
-pub(crate) fn log_returns(x: &[f64]) -> Vec<f64> {
-    let l = ln(x);
+/// `x[i] - x[i - lag]` (NaN for the first `lag`): log returns from logs.
+pub(crate) fn lag_diff(x: &[f64], lag: usize) -> Vec<f64> {
     let mut out = nans(x.len());
-    for i in 1..x.len() {
-        out[i] = l[i] - l[i - 1];
+    for i in lag..x.len() {
+        out[i] = x[i] - x[i - lag];
     }
     out
 }
@@ -310,6 +355,27 @@ mod tests {
                 assert_eq!(mn[i], naive_extreme(&x, n, i, false), "min n={n} i={i}");
             }
         }
+    }
+
+    #[test]
+    fn rolling_extremes_match_a_scan_of_each_window() {
+        // Ties, plateaus and both trends, from several starts and for every window width.
+        let x: Vec<f64> = (0..97).map(|i| f64::from((i * 37 % 11) as u8) + if i % 13 < 4 { 20.0 } else { 0.0 }).collect();
+        for from in [0, 1, 5] {
+            for n in 1..40 {
+                let (mx, mn) = (rolling_extreme(&x, n, from, Extreme::Max), rolling_extreme(&x, n, from, Extreme::Min));
+                for i in 0..x.len() {
+                    if i + 1 < from + n {
+                        assert!(mx[i].is_nan() && mn[i].is_nan(), "warm-up n={n} from={from} i={i}");
+                    } else {
+                        let w = &x[i + 1 - n..=i];
+                        assert_eq!(mx[i], w.iter().copied().fold(f64::MIN, f64::max), "max n={n} from={from} i={i}");
+                        assert_eq!(mn[i], w.iter().copied().fold(f64::MAX, f64::min), "min n={n} from={from} i={i}");
+                    }
+                }
+            }
+        }
+        assert!(rolling_extreme(&x, 200, 0, Extreme::Max).iter().all(|v| v.is_nan()));
     }
 
     #[test]

@@ -84,17 +84,30 @@ pub struct LocalSeries {
     pub session: Vec<u8>,
 }
 
-/// What an indicator reads: the bars and, computed once on first use, their local times.
+/// What an indicator reads: the bars and, computed once on first use and shared by every
+/// indicator, their local times and the logs of the close.
 #[derive(Debug)]
 pub struct Input<'a> {
     bars: &'a Bars,
     calendar: Calendar,
     local: OnceLock<LocalSeries>,
+    ln_close: OnceLock<Vec<f64>>,
+    log_returns: OnceLock<Vec<f64>>,
 }
 
 impl<'a> Input<'a> {
     pub fn new(bars: &'a Bars, calendar: Calendar) -> Self {
-        Self { bars, calendar, local: OnceLock::new() }
+        Self { bars, calendar, local: OnceLock::new(), ln_close: OnceLock::new(), log_returns: OnceLock::new() }
+    }
+
+    /// `ln(close)` (NaN where the close is not positive).
+    pub fn ln_close(&self) -> &[f64] {
+        self.ln_close.get_or_init(|| kernels::ln(&self.bars.close))
+    }
+
+    /// One-bar log returns of the close, `ln C - ln C[-1]` (NaN at row 0).
+    pub fn log_returns(&self) -> &[f64] {
+        self.log_returns.get_or_init(|| kernels::lag_diff(self.ln_close(), 1))
     }
 
     pub fn bars(&self) -> &'a Bars {

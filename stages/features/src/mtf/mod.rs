@@ -170,9 +170,13 @@ fn base_timeframe(param: Option<&str>, table: &RecordBatch, bars: &Bars) -> Resu
             )
         });
     }
-    let step = bars.ts.windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0).min().ok_or_else(|| {
-        StageError::data_hint("fewer than two bars: cannot tell their timeframe", "set `base_timeframe`, or feed more bars")
-    })?;
+    let step = bars
+        .ts
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|d| *d > 0)
+        .min()
+        .ok_or_else(|| StageError::data_hint("fewer than two bars: cannot tell their timeframe", "set `base_timeframe`, or feed more bars"))?;
     let ns_per_min = Timeframe::minutes(1).nanos();
     if step % ns_per_min != 0 {
         return Err(StageError::data_hint(
@@ -262,7 +266,10 @@ impl Stage for Mtf {
             }
         }
         if used.is_empty() {
-            return Err(StageError::data_hint(format!("no timeframe of the ladder is at least the base bars' `{base}`"), "add longer timeframes to `timeframes`"));
+            return Err(StageError::data_hint(
+                format!("no timeframe of the ladder is at least the base bars' `{base}`"),
+                "add longer timeframes to `timeframes`",
+            ));
         }
         let per_tf: Vec<Vec<(String, Vec<f64>)>> =
             used.par_iter().with_max_len(1).map(|&tf| timeframe_columns(&bars, base, tf, p, &calendar)).collect::<Result<_, _>>()?;

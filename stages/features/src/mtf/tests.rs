@@ -66,7 +66,8 @@ fn col(t: &RecordBatch, name: &str) -> Vec<f64> {
 fn a_higher_bar_reaches_the_base_bar_that_closes_it_and_not_before() {
     // 10:00 .. 10:14: the 5m bar of 10:00 closes with the 10:04 bar.
     let b = bars(10, 0, 15, 1);
-    let t = run(&params(serde_json::json!({"timeframes": ["1m", "5m"], "mtf_strategy": "multi_resolution", "window": 2, "normalize": "raw"})), &table(&b)).unwrap();
+    let t =
+        run(&params(serde_json::json!({"timeframes": ["1m", "5m"], "mtf_strategy": "multi_resolution", "window": 2, "normalize": "raw"})), &table(&b)).unwrap();
     let close0 = col(&t, "close_5m_l0");
     let close1 = col(&t, "close_5m_l1");
     assert!(close0[..4].iter().all(|v| v.is_nan()), "{close0:?}");
@@ -233,7 +234,12 @@ proptest! {
 fn volume_free_bars_get_price_features_only() {
     let mut b = bars(9, 0, 100, 8);
     b.volume = vec![f64::NAN; b.len()];
-    let t = TableBuilder::new().ts("ts", b.ts.clone()).f64("open", b.open.clone()).f64("high", b.high.clone()).f64("low", b.low.clone()).f64("close", b.close.clone());
+    let t = TableBuilder::new()
+        .ts("ts", b.ts.clone())
+        .f64("open", b.open.clone())
+        .f64("high", b.high.clone())
+        .f64("low", b.low.clone())
+        .f64("close", b.close.clone());
     let t = t.meta(META_TIMEFRAME, "1m").build().unwrap();
     let out = run(&params(serde_json::json!({"timeframes": ["1m", "5m"], "indicators": {"rsi": [3], "obv": true}})), &t).unwrap();
     let names: Vec<&str> = out.schema_ref().fields().iter().map(|f| f.name().as_str()).collect();

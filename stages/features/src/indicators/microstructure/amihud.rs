@@ -4,7 +4,7 @@
 //! The ratio of sums (rather than the mean of per-bar ratios) stays finite through bars
 //! with no volume; 0 when the window traded nothing.
 
-use crate::indicators::kernels::{WindowSum, log_returns, nans};
+use crate::indicators::kernels::{WindowSum, nans};
 use crate::indicators::{Indicator, Input};
 
 /// `amihud_{period}`.
@@ -25,7 +25,7 @@ impl Indicator for Amihud {
     }
     fn compute(&self, input: &Input<'_>) -> Vec<Vec<f64>> {
         let (c, v) = (input.close(), input.volume());
-        let abs_r: Vec<f64> = log_returns(c).into_iter().map(f64::abs).collect();
+        let abs_r: Vec<f64> = input.log_returns().iter().map(|r| r.abs()).collect();
         let notional: Vec<f64> = c.iter().zip(v).map(|(c, v)| c * v).collect();
         let (mut rs, mut ns) = (WindowSum::new(self.period), WindowSum::new(self.period));
         let mut out = nans(c.len());

@@ -31,17 +31,17 @@ pub use trix::Trix;
 pub use ultosc::UltOsc;
 pub use willr::WillR;
 
-use crate::indicators::kernels::{Extreme, extreme_index, is_zero_scaled, nans};
+use crate::indicators::kernels::{Extreme, is_zero_scaled, nans, rolling_extreme};
 
 /// TA-Lib's fast %K of `close` against the highs and lows of `period` bars, from `from`:
 /// `(C - LL) / ((HH - LL) / 100)`, 0 when `HH == LL` (to TA-Lib's relative epsilon, so a
 /// window whose values differ only by rounding counts as flat).
 pub(crate) fn fast_k(high: &[f64], low: &[f64], close: &[f64], period: usize, from: usize) -> Vec<f64> {
-    let hi = extreme_index(high, period, from, Extreme::Max);
-    let lo = extreme_index(low, period, from, Extreme::Min);
+    let hi = rolling_extreme(high, period, from, Extreme::Max);
+    let lo = rolling_extreme(low, period, from, Extreme::Min);
     let mut out = nans(close.len());
     for i in (from + period - 1)..close.len() {
-        let (hh, ll) = (high[hi[i]], low[lo[i]]);
+        let (hh, ll) = (hi[i], lo[i]);
         let diff = (hh - ll) / 100.0;
         out[i] = if is_zero_scaled(hh - ll, hh.abs() + ll.abs()) { 0.0 } else { (close[i] - ll) / diff };
     }

@@ -1,7 +1,7 @@
 //! Rolling autocorrelation of one-bar log returns at a lag: the Pearson correlation of
 //! `(r_t, r_{t-lag})` over the last `period` pairs; 0 when either side is constant.
 
-use crate::indicators::kernels::{WindowSum, log_returns, nans};
+use crate::indicators::kernels::{WindowSum, nans};
 use crate::indicators::{Indicator, Input};
 
 /// `autocorr_{period}_{lag}`.
@@ -19,7 +19,7 @@ impl Indicator for AutoCorr {
         self.period + self.lag
     }
     fn compute(&self, input: &Input<'_>) -> Vec<Vec<f64>> {
-        let r = log_returns(input.close());
+        let r = input.log_returns();
         let len = r.len();
         let mut series: [Vec<f64>; 5] = std::array::from_fn(|_| nans(len));
         for i in 1 + self.lag..len {

@@ -7,7 +7,7 @@
 //! it ends, and reused by the later windows that contain it, so a bar costs O(window).
 //! 0.5 (a random walk) when no chunk varies.
 
-use crate::indicators::kernels::{log_returns, nans};
+use crate::indicators::kernels::nans;
 use crate::indicators::{Indicator, Input};
 
 /// `hurst_{window}` (window a power of two, >= 16).
@@ -45,7 +45,7 @@ impl Indicator for Hurst {
         self.window
     }
     fn compute(&self, input: &Input<'_>) -> Vec<Vec<f64>> {
-        let r = log_returns(input.close());
+        let r = input.log_returns();
         let len = r.len();
         let sizes = self.sizes();
         // rs[k][t]: R/S of the chunk of size sizes[k] ending at t (NaN if flat).

@@ -2,7 +2,7 @@
 //! `long` bars, bucketed as 0 (calm: ratio < 0.8), 1 (normal) or 2 (stressed: ratio >
 //! 1.25). 1 when the long window has no variation.
 
-use crate::indicators::kernels::{log_returns, nans, rolling_mean_var};
+use crate::indicators::kernels::{nans, rolling_mean_var};
 use crate::indicators::{Indicator, Input};
 
 /// `vol_regime_{short}_{long}`.
@@ -20,7 +20,7 @@ impl Indicator for VolRegime {
         self.short.max(self.long)
     }
     fn compute(&self, input: &Input<'_>) -> Vec<Vec<f64>> {
-        let r = log_returns(input.close());
+        let r = input.log_returns();
         let (_, vs) = rolling_mean_var(&r, self.short, 1);
         let (_, vl) = rolling_mean_var(&r, self.long, 1);
         let mut out = nans(r.len());

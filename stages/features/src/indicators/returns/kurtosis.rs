@@ -3,7 +3,7 @@
 //! a window without variation.
 
 use super::rolling_moments;
-use crate::indicators::kernels::{log_returns, nans};
+use crate::indicators::kernels::nans;
 use crate::indicators::{Indicator, Input};
 
 /// `kurt_{period}` (period >= 4).
@@ -20,7 +20,7 @@ impl Indicator for Kurtosis {
         self.period
     }
     fn compute(&self, input: &Input<'_>) -> Vec<Vec<f64>> {
-        let r = log_returns(input.close());
+        let r = input.log_returns();
         let [m2, _, m4] = rolling_moments(&r, self.period, 1);
         let n = self.period as f64;
         let mut out = nans(r.len());

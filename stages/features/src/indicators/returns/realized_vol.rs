@@ -1,7 +1,7 @@
 //! Realised volatility: the population standard deviation of one-bar log returns over
 //! the window (per bar, not annualised).
 
-use crate::indicators::kernels::{log_returns, rolling_mean_var};
+use crate::indicators::kernels::rolling_mean_var;
 use crate::indicators::{Indicator, Input};
 
 /// `rvol_{period}`.
@@ -18,7 +18,7 @@ impl Indicator for RealizedVol {
         self.period
     }
     fn compute(&self, input: &Input<'_>) -> Vec<Vec<f64>> {
-        let (_, var) = rolling_mean_var(&log_returns(input.close()), self.period, 1);
+        let (_, var) = rolling_mean_var(input.log_returns(), self.period, 1);
         vec![var.into_iter().map(f64::sqrt).collect()]
     }
 }

@@ -1,6 +1,6 @@
-//! Returns of the close over `lag` bars: simple `C / C[-lag] - 1` or log `ln(C / C[-lag])`.
+//! Returns of the close over `lag` bars: simple `C / C[-lag] - 1` or log `ln C - ln C[-lag]`.
 
-use crate::indicators::kernels::nans;
+use crate::indicators::kernels::{lag_diff, nans};
 use crate::indicators::{Indicator, Input};
 
 /// Simple or log return.
@@ -26,15 +26,14 @@ impl Indicator for Returns {
         self.lag
     }
     fn compute(&self, input: &Input<'_>) -> Vec<Vec<f64>> {
+        if self.kind == ReturnKind::Log {
+            // From the shared logs of the close: one `ln` per bar for every lag.
+            return vec![lag_diff(input.ln_close(), self.lag)];
+        }
         let c = input.close();
         let mut out = nans(c.len());
         for i in self.lag..c.len() {
-            let ratio = c[i] / c[i - self.lag];
-            out[i] = match self.kind {
-                ReturnKind::Simple => ratio - 1.0,
-                ReturnKind::Log if ratio > 0.0 => ratio.ln(),
-                ReturnKind::Log => f64::NAN,
-            };
+            out[i] = c[i] / c[i - self.lag] - 1.0;
         }
         vec![out]
     }

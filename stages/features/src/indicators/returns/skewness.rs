@@ -3,7 +3,7 @@
 //! without variation.
 
 use super::rolling_moments;
-use crate::indicators::kernels::{log_returns, nans};
+use crate::indicators::kernels::nans;
 use crate::indicators::{Indicator, Input};
 
 /// `skew_{period}` (period >= 3).
@@ -20,7 +20,7 @@ impl Indicator for Skewness {
         self.period
     }
     fn compute(&self, input: &Input<'_>) -> Vec<Vec<f64>> {
-        let r = log_returns(input.close());
+        let r = input.log_returns();
         let [m2, m3, _] = rolling_moments(&r, self.period, 1);
         let n = self.period as f64;
         let adj = (n * (n - 1.0)).sqrt() / (n - 2.0);

@@ -31,11 +31,15 @@ impl Indicator for Cyclical {
     }
     fn compute(&self, input: &Input<'_>) -> Vec<Vec<f64>> {
         let local = input.local();
-        let angles: Vec<f64> = match self.cycle {
-            Cycle::MinuteOfDay => local.minute_of_day.iter().map(|&m| m as f64 / 1440.0).collect(),
-            Cycle::DayOfWeek => local.weekday.iter().map(|&d| f64::from(d) / 7.0).collect(),
+        let (period, phase): (usize, Vec<usize>) = match self.cycle {
+            Cycle::MinuteOfDay => (1440, local.minute_of_day.iter().map(|&m| m.rem_euclid(1440) as usize).collect()),
+            Cycle::DayOfWeek => (7, local.weekday.iter().map(|&d| usize::from(d)).collect()),
         };
+        // One sine and cosine per phase of the cycle, looked up per bar: the same values as
+        // evaluating each bar, without a million trigonometric calls.
         let tau = std::f64::consts::TAU;
-        vec![angles.iter().map(|a| (tau * a).sin()).collect(), angles.iter().map(|a| (tau * a).cos()).collect()]
+        let angle = |k: usize| tau * (k as f64 / period as f64);
+        let (sin, cos): (Vec<f64>, Vec<f64>) = (0..period).map(|k| (angle(k).sin(), angle(k).cos())).unzip();
+        vec![phase.iter().map(|&k| sin[k]).collect(), phase.iter().map(|&k| cos[k]).collect()]
     }
 }
