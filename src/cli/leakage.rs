@@ -495,7 +495,9 @@ pub(crate) fn check_leakage(g: &GlobalArgs, args: &LeakageArgs) -> anyhow::Resul
     let leaks = report.leaks();
     if !leaks.is_empty() {
         let names: Vec<String> = leaks.iter().map(|(c, _)| format!("{}.{}", c.output, c.column)).collect();
-        return Err(CheckFailed(format!("`{}` leaks the future: {} column(s) change at or before the cut: {}", report.stage, names.len(), names.join(", "))).into());
+        return Err(
+            CheckFailed(format!("`{}` leaks the future: {} column(s) change at or before the cut: {}", report.stage, names.len(), names.join(", "))).into()
+        );
     }
     if !report.errors.is_empty() {
         return Err(CheckFailed(format!("`{}`: {} trial(s) failed to run, so the check is incomplete", report.stage, report.errors.len())).into());

@@ -2,8 +2,8 @@
 
 mod export;
 mod inspect;
-mod models;
 mod leakage;
+mod models;
 mod query;
 mod run;
 mod store;

@@ -8,6 +8,7 @@
 //! range and absolute return by hour of the trading day (each divided by its mean, so
 //! series at different price levels compare), and daily return volatility.
 
+use mlfactory_market::moments::Central;
 use mlfactory_market::{Bars, Calendar};
 use serde::Serialize;
 
@@ -33,19 +34,7 @@ impl Moments {
         if n < 4 {
             return Self { n, mean: f64::NAN, std: f64::NAN, skew: f64::NAN, excess_kurtosis: f64::NAN };
         }
-        let nf = n as f64;
-        let mean = x.iter().sum::<f64>() / nf;
-        let (mut m2, mut m3, mut m4) = (0.0, 0.0, 0.0);
-        for &v in x {
-            let d = v - mean;
-            let d2 = d * d;
-            m2 += d2;
-            m3 += d2 * d;
-            m4 += d2 * d2;
-        }
-        m2 /= nf;
-        m3 /= nf;
-        m4 /= nf;
+        let Central { mean, m2, m3, m4, .. } = Central::of(x);
         let std = m2.sqrt();
         if m2 == 0.0 {
             return Self { n, mean, std, skew: f64::NAN, excess_kurtosis: f64::NAN };

@@ -12,6 +12,7 @@
 //! - [`columns`]: reading and writing Arrow columns (nulls <-> NaN);
 //! - [`intrabar`]: what a bar's open/high/low say about the order of prices inside it
 //!   (gap fills, the tie rule for a bar reaching both a stop and a target);
+//! - [`moments`]: central moments of a sample in one pass;
 //! - [`reference`]: finding the reference data and goldens in tests;
 //! - [`contracts`]: the column names of tables passed between stages (labels, splits,
 //!   datasets, predictions).
@@ -22,6 +23,7 @@ pub mod columns;
 pub mod contracts;
 pub mod instrument;
 pub mod intrabar;
+pub mod moments;
 pub mod reference;
 pub mod resample;
 

@@ -36,7 +36,10 @@ fn bar_order(out_ts: &[i64], bars_ts: &[i64]) -> Result<Option<Vec<usize>>, Stag
             } else {
                 format!("the query's result has no row for bar {row} (`ts` {want}); found `ts` {got} instead")
             };
-            return Err(StageError::data_hint(message, "features need exactly one row per bar: a join that matches several rows repeats bars; select `ts` unchanged"));
+            return Err(StageError::data_hint(
+                message,
+                "features need exactly one row per bar: a join that matches several rows repeats bars; select `ts` unchanged",
+            ));
         }
     }
     Ok(Some(order))

@@ -55,7 +55,8 @@ pub(crate) fn check(sql: &str, allow_lookahead: bool) -> Result<(), QueryIssue> 
     if found.is_empty() {
         return Ok(());
     }
-    let mut message = format!("the query reads later rows ({} place{}), so its features would leak the future", found.len(), if found.len() == 1 { "" } else { "s" });
+    let mut message =
+        format!("the query reads later rows ({} place{}), so its features would leak the future", found.len(), if found.len() == 1 { "" } else { "s" });
     for l in &found {
         match l.at {
             Some(at) => {
@@ -99,7 +100,8 @@ pub(crate) fn run(sql: &str, tables: &[(String, Table)]) -> Result<(SchemaRef, V
     config.options_mut().sql_parser.collect_spans = true;
     let ctx = SessionContext::new_with_config(config);
     for (name, table) in tables {
-        let mem = MemTable::try_new(table.schema(), vec![vec![table.as_ref().clone()]]).map_err(|e| StageError::internal(format!("registering `{name}`: {e}")))?;
+        let mem =
+            MemTable::try_new(table.schema(), vec![vec![table.as_ref().clone()]]).map_err(|e| StageError::internal(format!("registering `{name}`: {e}")))?;
         ctx.register_table(name.as_str(), Arc::new(mem)).map_err(|e| StageError::internal(format!("registering `{name}`: {e}")))?;
     }
     let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(|e| StageError::internal(format!("starting the SQL runtime: {e}")))?;

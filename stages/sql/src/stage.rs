@@ -141,7 +141,8 @@ mod tests {
     #[test]
     fn other_inputs_are_tables_named_by_their_stage() {
         let b = bars(&[1.0, 2.0, 3.0]);
-        let extra = mlfactory_market::columns::TableBuilder::new().ts("ts", ts_column(&b, "ts").unwrap()).f64("rsi_14", vec![50.0, 60.0, 70.0]).build().unwrap();
+        let extra =
+            mlfactory_market::columns::TableBuilder::new().ts("ts", ts_column(&b, "ts").unwrap()).f64("rsi_14", vec![50.0, 60.0, 70.0]).build().unwrap();
         let mut inputs = StageInputs::new();
         inputs.insert("bars", "bars_5m", Artifact::Table(Arc::new(b)));
         inputs.insert("tables", "features@fast-1", Artifact::Table(Arc::new(extra)));

@@ -72,14 +72,18 @@ pub fn fingerprint(path: &str, options: &BTreeMap<String, String>) -> Result<ser
     if !is_remote(path) {
         let p = local_path(path)?;
         let mut hasher = blake3::Hasher::new();
-        let file = std::fs::File::open(&p).map_err(|e| StageError::data_hint(format!("cannot read `{}`: {e}", p.display()), "relative paths are relative to the spec's folder"))?;
+        let file = std::fs::File::open(&p)
+            .map_err(|e| StageError::data_hint(format!("cannot read `{}`: {e}", p.display()), "relative paths are relative to the spec's folder"))?;
         hasher.update_reader(file).map_err(|e| StageError::data(format!("reading `{}`: {e}", p.display())))?;
         let bytes = std::fs::metadata(&p).map(|m| m.len()).unwrap_or_default();
         return Ok(serde_json::json!({"blake3": hasher.finalize().to_hex().as_str(), "bytes": bytes}));
     }
     let (store, location, runtime) = open_remote(path, options)?;
     let meta = runtime.block_on(async move { store.head(&location).await }).map_err(|e| {
-        StageError::data_hint(format!("cannot reach `{path}`: {e}"), "check the URL, the credentials in the environment (AWS_*, GOOGLE_*, AZURE_*) and `options`")
+        StageError::data_hint(
+            format!("cannot reach `{path}`: {e}"),
+            "check the URL, the credentials in the environment (AWS_*, GOOGLE_*, AZURE_*) and `options`",
+        )
     })?;
     Ok(match meta.e_tag {
         Some(etag) => serde_json::json!({"etag": etag, "bytes": meta.size}),

@@ -108,7 +108,10 @@ pub fn section(variants: &[(&str, &Artifact)], comparison: Option<&RecordBatch>)
     }
     let mut s = Section::new("sweep", "Sweep: variants compared");
     if let Some(t) = comparison {
-        s.push(whole_table("Models compared on identical rows (`models.compare`)", t).map_err(|e| StageError::data_hint(format!("input `comparison`: {e}"), "bind the table of `models.compare`"))?);
+        s.push(
+            whole_table("Models compared on identical rows (`models.compare`)", t)
+                .map_err(|e| StageError::data_hint(format!("input `comparison`: {e}"), "bind the table of `models.compare`"))?,
+        );
     }
     if variants.is_empty() {
         return Ok(Some((s, Value::Null)));

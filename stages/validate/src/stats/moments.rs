@@ -5,6 +5,7 @@
 //! (population moments, scipy's default) and bias-corrected (pandas' `skew()` and
 //! `kurtosis() + 3`, which pypbo's `*_from_returns` use).
 
+use mlfactory_market::moments::Central;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -34,19 +35,9 @@ pub struct Moments {
 impl Moments {
     /// Moments of `x` (NaN where undefined: skew needs 3 values, kurtosis 4).
     pub fn of(x: &[f64], estimator: Estimator) -> Self {
-        let n = x.len();
+        let Central { n, mean, m2, m3, m4 } = Central::of(x);
         let nf = n as f64;
-        let mean = x.iter().sum::<f64>() / nf;
-        let (mut m2, mut m3, mut m4) = (0.0, 0.0, 0.0);
-        for &v in x {
-            let d = v - mean;
-            let d2 = d * d;
-            m2 += d2;
-            m3 += d2 * d;
-            m4 += d2 * d2;
-        }
-        let std = if n > 1 { (m2 / (nf - 1.0)).sqrt() } else { f64::NAN };
-        let (m2, m3, m4) = (m2 / nf, m3 / nf, m4 / nf);
+        let std = if n > 1 { (m2 * nf / (nf - 1.0)).sqrt() } else { f64::NAN };
         let g1 = m3 / m2.powf(1.5);
         let g2 = m4 / (m2 * m2);
         let (skew, kurtosis) = match estimator {
