@@ -8,6 +8,7 @@ mod concurrent;
 mod crash;
 mod determinism;
 mod docs;
+mod factory;
 mod leakage;
 mod sources;
 mod spec_errors;
