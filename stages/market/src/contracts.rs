@@ -73,6 +73,14 @@ pub mod dataset {
     }
 }
 
+/// Schema metadata of `features.mtf` tables, carried by `dataset`, `scale` and
+/// `features.select` into the model-ready table.
+pub mod mtf {
+    /// Schema metadata key: the `multi_resolution` tensor layout (JSON; see
+    /// [`crate::mtf_layout::MtfLayout`]).
+    pub const META_LAYOUT: &str = "mlfactory.mtf.layout";
+}
+
 /// `models.train` output `predictions`: one row per val/test sample (the inference
 /// contract every model honours).
 pub mod predictions {

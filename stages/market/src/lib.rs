@@ -13,6 +13,8 @@
 //! - [`intrabar`]: what a bar's open/high/low say about the order of prices inside it
 //!   (gap fills, the tie rule for a bar reaching both a stop and a target);
 //! - [`moments`]: central moments of a sample in one pass;
+//! - [`mtf_layout`]: the `[timeframes, window, fields]` tensor layout of a
+//!   `multi_resolution` feature table, recorded in its schema metadata;
 //! - [`reference`]: finding the reference data and goldens in tests;
 //! - [`contracts`]: the column names of tables passed between stages (labels, splits,
 //!   datasets, predictions).
@@ -24,6 +26,7 @@ pub mod contracts;
 pub mod instrument;
 pub mod intrabar;
 pub mod moments;
+pub mod mtf_layout;
 pub mod reference;
 pub mod resample;
 
