@@ -11,18 +11,25 @@
 //! windows `(row, start)` of `window` rows inside one segment, so a sequence model never
 //! sees a window crossing a split boundary or a purged, embargoed or dropped row, and no
 //! data is copied.
+//!
+//! When a bound feature table is a `features.mtf` `multi_resolution` table, its tensor
+//! layout (schema metadata `mlfactory.mtf.layout`, see [`MtfLayout`]) is carried into the
+//! dataset's schema metadata unchanged, so a sequence model can read each row's own
+//! `[timeframes, window, fields]` tensor from the columns it names (`sequence:
+//! multi_resolution` in the neural models). The tensor is stored once, as those columns.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Array, RecordBatch};
-use arrow::datatypes::{DataType, Field};
+use arrow::datatypes::{DataType, Field, Schema};
 use mlfactory_artifacts::Format;
 use mlfactory_engine::stage::{InputSlot, OutputSlot, ParamIssue, Stage, StageContext, StageError, StageInputs, StageOutput};
 use mlfactory_labels::weights::{Span, average_uniqueness, concurrency, quality_weights, return_weights, time_decay};
 use mlfactory_market::Bars;
 use mlfactory_market::columns::{TableBuilder, array_to_f64, f64_column, str_column, ts_column};
 use mlfactory_market::contracts::{dataset as col, labels as lab, splits as spl};
+use mlfactory_market::mtf_layout::{META_LAYOUT, MtfLayout};
 use serde::{Deserialize, Serialize};
 
 /// The base sample weight (AFML ch. 4), before time decay and quality.
@@ -81,7 +88,7 @@ pub struct Dataset;
 impl Stage for Dataset {
     type Params = DatasetParams;
     const KIND: &'static str = "dataset";
-    const VERSION: &'static str = "1";
+    const VERSION: &'static str = "2";
     const ABOUT: &'static str = "Model-ready table (features at each event, label, split, sample weight, segment) and sequence-window index.";
     const INPUTS: &'static [InputSlot] = &[
         InputSlot::many("features", "feature tables (ts + f64 columns), joined on ts"),
@@ -90,7 +97,11 @@ impl Stage for Dataset {
         InputSlot::optional("bars", "the bars the labels were made from (needed by `weights.scheme: returns`)"),
     ];
     const OUTPUTS: &'static [OutputSlot] = &[
-        OutputSlot::new("dataset", Format::Parquet, "ts, t1, split, label, ret, weight, segment, target + feature columns; no nulls"),
+        OutputSlot::new(
+            "dataset",
+            Format::Parquet,
+            "ts, t1, split, label, ret, weight, segment, target + feature columns; no nulls; metadata `mlfactory.mtf.layout` from a multi_resolution features table",
+        ),
         OutputSlot::new("windows", Format::Parquet, "sequence windows: row (last row), start (first row), split"),
     ];
 
@@ -121,6 +132,15 @@ impl Stage for Dataset {
         }
         let built = build(labels, splits, &features, bars.as_ref(), p)?;
         ctx.log(format!("{} rows x {} features ({} dropped for null features)", built.rows, built.n_features, built.dropped_null));
+        if let Some(layout) = &built.layout {
+            ctx.log(format!(
+                "multi_resolution tensor: {} timeframes x {} steps x {} fields ({} of the feature columns; layout kept in the metadata)",
+                layout.timeframes.len(),
+                layout.window,
+                layout.fields.len(),
+                layout.timeframes.len() * layout.window * layout.fields.len()
+            ));
+        }
         let mut out = StageOutput::new()
             .table("dataset", built.table)
             .table("windows", built.windows)
@@ -153,6 +173,8 @@ pub struct Built {
     pub segments: usize,
     pub n_windows: usize,
     pub per_split: BTreeMap<String, usize>,
+    /// The `multi_resolution` layout carried from a feature table, if one had it.
+    pub layout: Option<MtfLayout>,
 }
 
 /// One feature column: its name and values per feature-table row.
@@ -160,6 +182,30 @@ struct FeatureColumn {
     name: String,
     values: Vec<f64>,
     table: usize,
+}
+
+/// The `multi_resolution` layout of the feature tables: its JSON as written (carried
+/// verbatim) and parsed. At most one table may have one, and its columns must be there.
+fn tensor_layout(features: &[(&str, &RecordBatch)]) -> Result<Option<(String, MtfLayout)>, StageError> {
+    let mut found: Option<(&str, String, MtfLayout)> = None;
+    for (label, batch) in features {
+        let Some(json) = batch.schema_ref().metadata().get(META_LAYOUT) else { continue };
+        let layout = MtfLayout::from_json(json).map_err(|e| StageError::data(format!("features `{label}`: {e}")))?;
+        if let Some(missing) = layout.columns().into_iter().find(|c| batch.column_by_name(c).is_none()) {
+            return Err(StageError::data_hint(
+                format!("features `{label}`: its `{META_LAYOUT}` names a column `{missing}` the table lacks"),
+                "bind the `features.mtf` output as it was written (a stage in between dropped tensor columns)",
+            ));
+        }
+        if let Some((other, _, _)) = &found {
+            return Err(StageError::data_hint(
+                format!("features `{other}` and `{label}` both carry a multi_resolution tensor layout; a dataset holds one tensor"),
+                "put every timeframe in the ladder of one `features.mtf` stage",
+            ));
+        }
+        found = Some((label, json.clone(), layout));
+    }
+    Ok(found.map(|(_, json, layout)| (json, layout)))
 }
 
 fn feature_columns(features: &[(&str, &RecordBatch)]) -> Result<(Vec<Vec<i64>>, Vec<FeatureColumn>), StageError> {
@@ -230,6 +276,7 @@ pub fn build(
         (None, hs) => return Err(StageError::data_hint(format!("the labels have horizons {hs:?}"), "set `horizon` to the one this dataset is for")),
     };
     let (feat_ts, cols) = feature_columns(features)?;
+    let layout = tensor_layout(features)?;
 
     // rows of this horizon, in labels order, with the feature row of each table
     let mut kept: Vec<(usize, Vec<usize>)> = Vec::new();
@@ -307,7 +354,13 @@ pub fn build(
         let values: Vec<f64> = kept.iter().map(|(_, fr)| c.values[fr[c.table]]).collect();
         builder = builder.array(Field::new(&c.name, DataType::Float64, false), Arc::new(Float64Array::from(values)) as ArrayRef);
     }
-    let table = builder.build()?;
+    let mut table = builder.build()?;
+    if let Some((json, _)) = &layout {
+        let mut metadata = table.schema_ref().metadata().clone();
+        metadata.insert(META_LAYOUT.to_owned(), json.clone());
+        let schema = Arc::new(Schema::new_with_metadata(table.schema_ref().fields().clone(), metadata));
+        table = table.with_schema(schema).map_err(|e| StageError::internal(format!("dataset schema metadata: {e}")))?;
+    }
 
     let (win_row, win_start) = windows(&segment, p.window);
     let n_windows = win_row.len();
@@ -328,6 +381,7 @@ pub fn build(
         segments: segment.last().map_or(0, |s| *s as usize + 1),
         n_windows,
         per_split,
+        layout: layout.map(|(_, l)| l),
     })
 }
 
@@ -409,8 +463,103 @@ fn weights(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use std::collections::HashMap;
+
+    use mlfactory_artifacts::table::{decode_parquet, encode_parquet};
+    use mlfactory_market::columns::TableBuilder;
+
     use super::*;
+
+    /// The layout JSON as `features.mtf` writes it: 2 timeframes x 2 steps x 5 fields.
+    pub(crate) const LAYOUT: &str = r#"{"strategy":"multi_resolution","shape":["rows",2,2,5],"timeframes":["1m","5m"],"window":2,"fields":["open","high","low","close","volume"],"order":"timeframe, then step (oldest first: lag window-1 .. 0), then field","normalize":"log_ratio"}"#;
+
+    /// Labels, splits and a `multi_resolution` feature table (with an extra `rsi_14`) over
+    /// 12 bars. Cell `c` of bar `r` is `100 r + c` (`c` the column's position in the
+    /// layout, `rsi_14` is 99); the oldest 5m step of bar 0 is null (warm-up). Splits:
+    /// bars 0-5 train, 6 purged, 7-9 val, 10-11 test.
+    pub(crate) fn tensor_inputs() -> (RecordBatch, RecordBatch, RecordBatch) {
+        let n = 12;
+        let ts: Vec<i64> = (0..n).map(|i| 1_000 + i).collect();
+        let f = |v: Vec<f64>| v;
+        let labels = TableBuilder::new()
+            .ts(lab::TS, ts.clone())
+            .f64(lab::HORIZON, vec![1.0; n as usize])
+            .ts(lab::T1, ts.iter().map(|t| t + 1).collect())
+            .f64(lab::RET, f((0..n).map(|i| 0.001 * (i as f64 - 5.0)).collect()))
+            .f64(lab::LABEL, f((0..n).map(|i| [-1.0, 0.0, 1.0][i as usize % 3]).collect()))
+            .f64(lab::TARGET, vec![0.01; n as usize])
+            .f64(lab::BAR, f((0..n).map(|i| i as f64).collect()))
+            .f64(lab::BARS_HELD, vec![1.0; n as usize])
+            .build()
+            .unwrap();
+        let split: Vec<&str> = (0..n)
+            .map(|i| match i {
+                0..=5 => spl::TRAIN,
+                6 => spl::PURGED,
+                7..=9 => spl::VAL,
+                _ => spl::TEST,
+            })
+            .collect();
+        let splits = TableBuilder::new().ts(spl::TS, ts.clone()).str(spl::SPLIT, &split).build().unwrap();
+        let layout = MtfLayout::from_json(LAYOUT).unwrap();
+        let mut b = TableBuilder::new().ts(col::TS, ts);
+        for (c, name) in layout.columns().iter().enumerate() {
+            let values = (0..n).map(|r| if r == 0 && name.ends_with("_5m_l1") { f64::NAN } else { 100.0 * r as f64 + c as f64 }).collect();
+            b = b.f64(name, values);
+        }
+        let features = b.f64("rsi_14", (0..n).map(|r| 100.0 * r as f64 + 99.0).collect()).build().unwrap();
+        (labels, splits, with_layout(features, LAYOUT))
+    }
+
+    /// The dataset of [`tensor_inputs`].
+    pub(crate) fn tensor_dataset() -> RecordBatch {
+        let (labels, splits, features) = tensor_inputs();
+        build(&labels, &splits, &[("mtf", &features)], None, &DatasetParams::default()).unwrap().table
+    }
+
+    #[test]
+    fn the_tensor_layout_survives_the_dataset_and_its_parquet_artifact() {
+        let (labels, splits, features) = tensor_inputs();
+        let built = build(&labels, &splits, &[("mtf", &features)], None, &DatasetParams::default()).unwrap();
+        assert_eq!(built.layout, Some(MtfLayout::from_json(LAYOUT).unwrap()));
+        // Bar 0 (warm-up) and bar 6 (purged) are dropped.
+        assert_eq!((built.rows, built.dropped_null, built.dropped_purged, built.n_features), (10, 1, 1, 21));
+        let back = decode_parquet(encode_parquet(&built.table).unwrap()).unwrap();
+        assert_eq!(back.schema_ref().metadata().get(META_LAYOUT).map(String::as_str), Some(LAYOUT), "carried verbatim");
+        // The cells are the feature table's, by name: bar 1's `close_5m_l0` is the 5m
+        // tensor's last step, close, i.e. layout position (1 * 2 + 1) * 5 + 3 = 18.
+        let first = |name: &str| f64_column(&back, name).unwrap()[0];
+        assert_eq!(first("close_5m_l0"), 118.0);
+        assert_eq!(first("open_1m_l1"), 100.0);
+        assert_eq!(first("rsi_14"), 199.0);
+    }
+
+    fn with_layout(table: RecordBatch, json: &str) -> RecordBatch {
+        let metadata = HashMap::from([(META_LAYOUT.to_owned(), json.to_owned())]);
+        table.clone().with_schema(Arc::new(table.schema_ref().as_ref().clone().with_metadata(metadata))).unwrap()
+    }
+
+    #[test]
+    fn no_tensor_no_layout_and_a_broken_or_second_tensor_is_an_error() {
+        let (labels, splits, features) = tensor_inputs();
+        let run = |tables: &[(&str, &RecordBatch)]| build(&labels, &splits, tables, None, &DatasetParams::default());
+        let plain = RecordBatch::try_new(Arc::new(Schema::new(features.schema_ref().fields().clone())), features.columns().to_vec()).unwrap();
+        let built = run(&[("plain", &plain)]).unwrap();
+        assert!(built.layout.is_none() && built.table.schema_ref().metadata().get(META_LAYOUT).is_none());
+
+        let ts = ts_column(&features, col::TS).unwrap();
+        let lacking = with_layout(TableBuilder::new().ts(col::TS, ts.clone()).f64("x", vec![1.0; 12]).build().unwrap(), LAYOUT);
+        let err = run(&[("lacking", &lacking)]).unwrap_err().to_string();
+        assert!(err.contains("names a column `open_1m_l1` the table lacks"), "{err}");
+
+        let other = with_layout(
+            TableBuilder::new().ts(col::TS, ts).f64("close_15m_l0", vec![1.0; 12]).build().unwrap(),
+            r#"{"timeframes":["15m"],"window":1,"fields":["close"]}"#,
+        );
+        let err = run(&[("mtf", &features), ("mtf_15m", &other)]).unwrap_err().to_string();
+        assert!(err.contains("`mtf` and `mtf_15m` both carry a multi_resolution tensor layout"), "{err}");
+    }
 
     #[test]
     fn windows_never_cross_a_segment() {

@@ -12,6 +12,9 @@
 //! A zero or non-finite scale (a constant column) becomes 1, so the column is only
 //! centred. The fitted [`Scaler`] is written as JSON (`scaler` output) and applies to new
 //! data at inference with [`Scaler::apply`].
+//!
+//! The table's schema metadata passes through, so a `multi_resolution` tensor layout
+//! (`mlfactory.mtf.layout`) still names the (now scaled) tensor columns.
 
 use std::sync::Arc;
 
@@ -221,5 +224,14 @@ mod tests {
         for m in [Method::Robust, Method::Standard, Method::MinMax] {
             assert_eq!(Scaler::fit(&a, m).unwrap(), Scaler::fit(&b, m).unwrap());
         }
+    }
+
+    #[test]
+    fn scaling_keeps_the_tensor_layout() {
+        use mlfactory_market::mtf_layout::META_LAYOUT;
+        let dataset = crate::dataset::tests::tensor_dataset();
+        let scaled = Scaler::fit(&dataset, Method::Robust).unwrap().apply(&dataset).unwrap();
+        assert_eq!(scaled.schema_ref().metadata().get(META_LAYOUT).map(String::as_str), Some(crate::dataset::tests::LAYOUT));
+        assert_ne!(f64_column(&scaled, "close_5m_l0").unwrap(), f64_column(&dataset, "close_5m_l0").unwrap(), "the tensor columns are scaled too");
     }
 }

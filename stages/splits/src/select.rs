@@ -11,10 +11,15 @@
 //!    eigen-decomposition; each component's sign is fixed so its largest loading is
 //!    positive), as columns `pc_1 .. pc_k`. Put `scale` first if the columns differ in scale.
 //!
-//! Non-feature columns pass through. The fitted selection (kept and dropped columns with
+//! Non-feature columns pass through, and so do the columns of a `multi_resolution` tensor
+//! (named by the table's `mlfactory.mtf.layout` metadata, which is kept): they are one
+//! `[timeframes, window, fields]` block for a sequence model, neighbouring lags are
+//! correlated by construction and the base timeframe's `close_*_l0` is constant under
+//! `log_ratio`, so filtering them one by one would tear the tensor apart. Selection and PCA
+//! see the other features only. The fitted selection (kept and dropped columns with
 //! the reason, PCA means, loadings and explained variance) is the `selection` output.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Array, RecordBatch};
@@ -22,10 +27,22 @@ use arrow::datatypes::{DataType, Field, Schema};
 use mlfactory_artifacts::Format;
 use mlfactory_engine::stage::{InputSlot, OutputSlot, ParamIssue, Stage, StageContext, StageError, StageInputs, StageOutput};
 use mlfactory_market::columns::f64_column;
+use mlfactory_market::mtf_layout::MtfLayout;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::scale::{feature_names, train_rows};
+
+/// The columns of the table's `multi_resolution` tensor (empty without a layout).
+pub fn tensor_columns(table: &RecordBatch) -> Result<BTreeSet<String>, StageError> {
+    Ok(MtfLayout::from_metadata(table.schema_ref().metadata())?.map(|l| l.columns().into_iter().collect()).unwrap_or_default())
+}
+
+/// The feature columns selection works on: every feature but the tensor's.
+fn selectable(table: &RecordBatch) -> Result<Vec<String>, StageError> {
+    let tensor = tensor_columns(table)?;
+    Ok(feature_names(table).into_iter().filter(|n| !tensor.contains(n)).collect())
+}
 
 /// PCA settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -92,7 +109,7 @@ impl Selection {
     /// Fits the selection on the training rows of `table`.
     pub fn fit(table: &RecordBatch, p: &SelectParams) -> Result<Self, StageError> {
         let train = train_rows(table)?;
-        let names = feature_names(table);
+        let names = selectable(table)?;
         let columns: Vec<Vec<f64>> = names
             .par_iter()
             .map(|n| {
@@ -138,7 +155,7 @@ impl Selection {
     /// Applies the selection (and PCA) to a dataset table.
     pub fn apply(&self, table: &RecordBatch) -> Result<RecordBatch, StageError> {
         let schema = table.schema();
-        let features: Vec<String> = feature_names(table);
+        let features: Vec<String> = selectable(table)?;
         let mut fields = Vec::new();
         let mut arrays: Vec<ArrayRef> = Vec::new();
         for (i, f) in schema.fields().iter().enumerate() {
@@ -296,7 +313,7 @@ pub struct Select;
 impl Stage for Select {
     type Params = SelectParams;
     const KIND: &'static str = "features.select";
-    const VERSION: &'static str = "1";
+    const VERSION: &'static str = "2";
     const ABOUT: &'static str = "Drops near-constant and correlated features and optionally applies PCA, all fitted on the training split only.";
     const INPUTS: &'static [InputSlot] = &[InputSlot::one("dataset", "a dataset table (ts, split, ... + features)")];
     const OUTPUTS: &'static [OutputSlot] = &[
@@ -320,18 +337,23 @@ impl Stage for Select {
     fn run(&self, ctx: &StageContext<'_>, p: &Self::Params, inputs: &StageInputs) -> Result<StageOutput, StageError> {
         let table = inputs.table("dataset")?;
         let selection = Selection::fit(table, p)?;
+        let tensor = tensor_columns(table)?.len();
         ctx.log(format!("kept {} of {} features", selection.kept.len(), selection.kept.len() + selection.dropped.len()));
-        if selection.kept.is_empty() {
+        if tensor > 0 {
+            ctx.log(format!("{tensor} multi_resolution tensor columns pass through unselected (layout kept)"));
+        }
+        if selection.kept.is_empty() && tensor == 0 {
             return Err(StageError::data_hint("every feature was dropped", "lower `max_mode_fraction`/`min_std` or raise `correlation`"));
         }
         let out = selection.apply(table)?;
         let json = serde_json::to_value(&selection).map_err(|e| StageError::internal(format!("selection to JSON: {e}")))?;
-        Ok(StageOutput::new()
+        let out = StageOutput::new()
             .table("dataset", out)
             .json("selection", json)
             .metric("kept", selection.kept.len())
             .metric("dropped", selection.dropped.len())
-            .metric("components", selection.pca.as_ref().map_or(0, |p| p.loadings.len())))
+            .metric("components", selection.pca.as_ref().map_or(0, |p| p.loadings.len()));
+        Ok(if tensor > 0 { out.metric("tensor_columns", tensor) } else { out })
     }
 }
 
@@ -398,6 +420,26 @@ mod tests {
             let v = [vecs[0][k], vecs[1][k]];
             let av = [2.0 * v[0] + v[1], v[0] + 2.0 * v[1]];
             assert!((av[0] - vals[k] * v[0]).abs() < 1e-12 && (av[1] - vals[k] * v[1]).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn tensor_columns_pass_through_selection_and_pca_with_their_layout() {
+        use mlfactory_market::mtf_layout::{META_LAYOUT, MtfLayout};
+        let dataset = crate::dataset::tests::tensor_dataset();
+        let layout = MtfLayout::from_json(crate::dataset::tests::LAYOUT).unwrap();
+        // Every cell is `100 r + c`: all columns are perfectly correlated, which would
+        // leave one column standing if the tensor were selectable.
+        for p in [SelectParams::default(), SelectParams { pca: Some(PcaParams { components: 1, variance: 0.95 }), ..Default::default() }] {
+            let s = Selection::fit(&dataset, &p).unwrap();
+            assert_eq!(s.kept, ["rsi_14"], "selection sees the non-tensor features only");
+            assert!(s.dropped.is_empty());
+            let out = s.apply(&dataset).unwrap();
+            assert_eq!(out.schema_ref().metadata().get(META_LAYOUT).map(String::as_str), Some(crate::dataset::tests::LAYOUT));
+            for c in layout.columns() {
+                assert_eq!(f64_column(&out, &c).unwrap(), f64_column(&dataset, &c).unwrap(), "{c}");
+            }
+            assert_eq!(out.column_by_name("pc_1").is_some(), p.pca.is_some());
         }
     }
 }
