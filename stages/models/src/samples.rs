@@ -3,12 +3,15 @@
 //! Features are a dense row-major `f32` matrix (what every model family consumes:
 //! histogram trees bin it, linear models and candle nets read it directly); labels are
 //! class indices in the fixed order of [`Class`]. Row order is the dataset's (time order),
-//! which sequence models rely on together with `segment`.
+//! which sequence models rely on together with `segment`. A dataset made from a
+//! `features.mtf` `multi_resolution` table also carries its tensor layout ([`MtfLayout`]),
+//! from which sequence models can read each row's own multi-timeframe window.
 
 use arrow::array::RecordBatch;
 use mlfactory_engine::StageError;
 use mlfactory_market::columns::{f64_column, str_column, ts_column};
 use mlfactory_market::contracts::dataset as ds;
+use mlfactory_market::mtf_layout::MtfLayout;
 
 /// The three classes every model predicts, in probability-column order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -69,6 +72,9 @@ pub struct Samples {
     pub segment: Vec<i64>,
     /// Barrier volatility target per row, NaN where the dataset has none.
     pub target: Vec<f64>,
+    /// The `multi_resolution` tensor layout of the dataset's schema metadata, if any: which
+    /// feature columns form each row's `[timeframes, window, fields]` tensor.
+    pub layout: Option<MtfLayout>,
 }
 
 impl Samples {
@@ -120,6 +126,7 @@ impl Samples {
             t1: pick_i64(&self.t1),
             segment: self.cut_segments(indices),
             target: pick_f64(&self.target),
+            layout: self.layout.clone(),
         }
     }
 
@@ -200,6 +207,7 @@ impl Samples {
             t1: keep.iter().map(|&i| t1_all[i]).collect(),
             segment: optional(ds::SEGMENT, 0.0)?.into_iter().map(|s| s as i64).collect(),
             target: optional(ds::TARGET, f64::NAN)?,
+            layout: MtfLayout::from_metadata(table.schema_ref().metadata())?,
         })
     }
 }
@@ -235,6 +243,19 @@ mod tests {
         assert_eq!(s.column(1), [1.0, 2.0]);
         assert_eq!(s.select(&[1]).ts, [2]);
         assert_eq!(Samples::from_dataset(&table(), None).unwrap().class_counts(), [1, 1, 2]);
+        assert_eq!(s.layout, None);
+    }
+
+    #[test]
+    fn carries_the_tensor_layout_of_the_metadata_through_selection() {
+        use mlfactory_market::mtf_layout::META_LAYOUT;
+        let t = table();
+        let json = r#"{"timeframes": ["5m"], "window": 1, "fields": ["rsi", "atr"]}"#;
+        let metadata = std::collections::HashMap::from([(META_LAYOUT.to_owned(), json.to_owned())]);
+        let t = t.clone().with_schema(std::sync::Arc::new(t.schema_ref().as_ref().clone().with_metadata(metadata))).unwrap();
+        let s = Samples::from_dataset(&t, Some("train")).unwrap();
+        assert_eq!(s.layout, Some(MtfLayout::from_json(json).unwrap()));
+        assert_eq!(s.select(&[1]).layout, s.layout);
     }
 
     #[test]

@@ -29,6 +29,7 @@ fn samples(features: usize, rows: Vec<(Vec<f32>, u8)>, seed: u64) -> Samples {
         t1: (0..n as i64).map(|i| base + i * 60 + 300).collect(),
         segment: vec![0; n],
         target: vec![f64::NAN; n],
+        layout: None,
         x,
         y,
     }

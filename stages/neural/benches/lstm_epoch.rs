@@ -32,6 +32,7 @@ fn main() {
         t1: (0..windows as i64).collect(),
         segment: vec![0; windows],
         target: vec![f64::NAN; windows],
+        layout: None,
     };
     let mut catalog = ModelCatalog::new();
     mlfactory_neural::add_types(&mut catalog);

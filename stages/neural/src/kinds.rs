@@ -10,14 +10,18 @@ use serde::{Deserialize, Serialize};
 use crate::model::NeuralModel;
 use crate::nets::{EncoderParams, cnn::CnnArch, mlp::MlpArch, rnn::RnnArch, tcn::TcnArch, transformer::TransformerArch};
 use crate::network::{MultitaskHeads, NetSpec};
-use crate::params::TrainParams;
+use crate::params::{SequenceInput, TrainParams};
 
-/// Params of a single-head network: its architecture and how to train it.
+/// Params of a single-head network: its architecture, what it reads and how to train it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct NetParams<A: Default> {
     /// The architecture.
     pub arch: A,
+    /// Sequence types: `rows` (windows of `seq_len` consecutive dataset rows) or
+    /// `multi_resolution` (each row's own `[window, timeframes x 5]` tensor from a
+    /// `features.mtf` `multi_resolution` table bound to the dataset).
+    pub sequence: SequenceInput,
     /// Optimiser, schedule, early stopping, weighting, device.
     pub train: TrainParams,
 }
@@ -31,6 +35,10 @@ pub struct MultitaskParams {
     pub encoder: EncoderParams,
     /// The return and volatility heads: loss weights and the volatility target.
     pub heads: MultitaskHeads,
+    /// `rows` (windows of `seq_len` consecutive dataset rows) or `multi_resolution` (each
+    /// row's own `[window, timeframes x 5]` tensor from a `features.mtf` `multi_resolution`
+    /// table bound to the dataset); needs a sequence encoder.
+    pub sequence: SequenceInput,
     /// Optimiser, schedule, early stopping, weighting, device.
     pub train: TrainParams,
 }
@@ -38,6 +46,20 @@ pub struct MultitaskParams {
 fn prefixed(mut issue: ParamIssue, prefix: &str) -> ParamIssue {
     issue.path.insert(0, prefix.to_owned());
     issue
+}
+
+/// `multi_resolution` feeds a sequence; the MLP reads one row (which already holds the
+/// whole tensor as columns).
+fn check_sequence(sequence: SequenceInput, reads_sequences: bool, type_name: &str) -> Result<(), ParamIssue> {
+    if sequence == SequenceInput::MultiResolution && !reads_sequences {
+        return Err(ParamIssue::new(
+            &["sequence"],
+            format!(
+                "`{type_name}` reads one row, not a sequence; `multi_resolution` needs lstm, gru, tcn, transformer or cnn (the row's columns already hold the tensor)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 macro_rules! single_head_kind {
@@ -54,11 +76,13 @@ macro_rules! single_head_kind {
 
             fn check(&self, params: &Self::Params, _catalog: &ModelCatalog) -> Result<(), ParamIssue> {
                 params.arch.check(&["arch"])?;
+                check_sequence(params.sequence, $sequence, $name)?;
                 params.train.check()
             }
 
             fn build(&self, params: &Self::Params, _catalog: &ModelCatalog) -> Result<Box<dyn Model>, StageError> {
-                let spec = NetSpec { encoder: EncoderParams::$variant(params.arch.clone()), multitask: None, train: params.train.clone() };
+                let spec =
+                    NetSpec { encoder: EncoderParams::$variant(params.arch.clone()), multitask: None, train: params.train.clone(), sequence: params.sequence };
                 Ok(Box::new(NeuralModel::new($name, spec)))
             }
 
@@ -97,11 +121,12 @@ impl ModelKind for MultitaskKind {
     fn check(&self, params: &Self::Params, _catalog: &ModelCatalog) -> Result<(), ParamIssue> {
         params.encoder.check(&["encoder"])?;
         params.heads.check().map_err(|i| prefixed(i, "heads"))?;
+        check_sequence(params.sequence, !matches!(params.encoder, EncoderParams::Mlp(_)), "mlp")?;
         params.train.check()
     }
 
     fn build(&self, params: &Self::Params, _catalog: &ModelCatalog) -> Result<Box<dyn Model>, StageError> {
-        let spec = NetSpec { encoder: params.encoder.clone(), multitask: Some(params.heads.clone()), train: params.train.clone() };
+        let spec = NetSpec { encoder: params.encoder.clone(), multitask: Some(params.heads.clone()), train: params.train.clone(), sequence: params.sequence };
         Ok(Box::new(NeuralModel::new(Self::NAME, spec)))
     }
 

@@ -1,17 +1,21 @@
 //! [`NeuralModel`]: any network of this crate behind the [`Model`] trait: fitting,
 //! prediction in batches, and the saved form (weights as `net.*` tensors, the training
-//! split's feature moments as `scaler.*`, the spec and target scales in the config).
+//! split's feature moments as `scaler.*`, the spec and target scales in the config, and
+//! with `sequence: multi_resolution` the tensor layout it was fitted on, so prediction
+//! reads the same cells in the same order).
 
 use candle_core::{D, Device};
 use mlfactory_engine::StageError;
 use mlfactory_engine::stage::ResultExt;
+use mlfactory_market::mtf_layout::MtfLayout;
 use mlfactory_models::{FitContext, FitReport, Model, Proba, Samples, SavedModel, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Scaler, Windows};
+use crate::data::{Scaler, TensorView, Windows};
 use crate::device;
 use crate::nets::Forward;
 use crate::network::{NetSpec, Network, VolTarget};
+use crate::params::SequenceInput;
 use crate::store::{SAVED_PREFIX, Store, to_host};
 use crate::train::{self, Split};
 
@@ -23,6 +27,9 @@ struct SavedConfig {
     /// Divisors of the multi-task regression targets (1 for single-head networks).
     ret_scale: f64,
     vol_scale: f64,
+    /// `sequence: multi_resolution`: the tensor layout the network was fitted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    layout: Option<MtfLayout>,
 }
 
 struct Fitted {
@@ -32,6 +39,8 @@ struct Fitted {
     ret_scale: f64,
     vol_scale: f64,
     device: Device,
+    /// `sequence: multi_resolution`: the layout and where each step reads its values.
+    tensor: Option<(MtfLayout, TensorView)>,
 }
 
 /// A network of one of this crate's types, fitted or not.
@@ -52,12 +61,22 @@ impl NeuralModel {
             serde_json::from_value(saved.config.clone()).map_err(|e| StageError::data(format!("saved `{type_name}` model has an unreadable config: {e}")))?;
         let device = device::resolve(config.spec.train.device)?;
         let d = config.features.len();
-        let net = Network::build(&config.spec, Store::saved(&device, saved), d)?;
+        let tensor = match (config.spec.sequence, config.layout) {
+            (SequenceInput::Rows, _) => None,
+            (SequenceInput::MultiResolution, Some(layout)) => {
+                let view = TensorView::new(&layout, &config.features)?;
+                Some((layout, view))
+            }
+            (SequenceInput::MultiResolution, None) => {
+                return Err(StageError::data(format!("saved `{type_name}` model reads `multi_resolution` sequences but records no tensor layout")));
+            }
+        };
+        let net = Network::build(&config.spec, Store::saved(&device, saved), tensor.as_ref().map_or(d, |(_, v)| v.width()))?;
         let scaler = Scaler { mean: saved.f32s("scaler.mean")?.to_vec(), std: saved.f32s("scaler.std")?.to_vec() };
         if scaler.mean.len() != d || scaler.std.len() != d {
             return Err(StageError::data(format!("saved `{type_name}` model: scaler has {} values for {d} features", scaler.mean.len())));
         }
-        let fitted = Fitted { net, scaler, features: config.features, ret_scale: config.ret_scale, vol_scale: config.vol_scale, device };
+        let fitted = Fitted { net, scaler, features: config.features, ret_scale: config.ret_scale, vol_scale: config.vol_scale, device, tensor };
         Ok(Self { type_name, spec: config.spec, fitted: Some(fitted) })
     }
 
@@ -65,7 +84,32 @@ impl NeuralModel {
         self.fitted.as_ref().ok_or_else(|| StageError::internal(format!("`{}` model used before fitting", self.type_name)))
     }
 
-    fn split(&self, data: &Samples, scaler: &Scaler, ret_scale: f64, vol_scale: f64, class_weights: [f64; 3]) -> Result<Split, StageError> {
+    /// With `sequence: multi_resolution`, the dataset's tensor layout and its view over the
+    /// features; an error naming what to bind when the dataset has none.
+    fn tensor(&self, data: &Samples) -> Result<Option<(MtfLayout, TensorView)>, StageError> {
+        if self.spec.sequence.is_rows() {
+            return Ok(None);
+        }
+        let layout = data.layout.clone().ok_or_else(|| {
+            StageError::data_hint(
+                format!("`{}` has `sequence: multi_resolution`, but the dataset carries no multi_resolution tensor layout", self.type_name),
+                "bind a `features.mtf` stage with `mtf_strategy: multi_resolution` to the dataset's `features` (its layout travels in the table's metadata through `dataset`, `scale` and `features.select`), or use `sequence: rows`",
+            )
+        })?;
+        let view = TensorView::new(&layout, &data.features)?;
+        Ok(Some((layout, view)))
+    }
+
+    /// The sequences of `data`: windows of rows, or each row's tensor.
+    fn windows(&self, data: &Samples, scaler: &Scaler, view: Option<&TensorView>) -> Windows {
+        match view {
+            Some(view) => Windows::tensor(data, scaler, view.clone()),
+            None => Windows::new(data, scaler, self.spec.encoder.seq_len()),
+        }
+    }
+
+    fn split(&self, data: &Samples, scaler: &Scaler, view: Option<&TensorView>, scales: (f64, f64), class_weights: [f64; 3]) -> Result<Split, StageError> {
+        let (ret_scale, vol_scale) = scales;
         let sample_weight: Vec<f32> = if self.spec.train.sample_weights { data.weight.clone() } else { vec![1.0; data.len()] };
         if let Some(i) = sample_weight.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
             return Err(StageError::data_hint(format!("dataset `weight` is {} at row {i}", sample_weight[i]), "sample weights must be finite and >= 0"));
@@ -78,7 +122,7 @@ impl NeuralModel {
                 (data.ret.iter().map(|r| (r / ret_scale) as f32).collect(), vol.iter().map(|v| (v / vol_scale) as f32).collect())
             }
         };
-        Ok(Split { windows: Windows::new(data, scaler, self.spec.encoder.seq_len()), y: data.y.clone(), class_weight, sample_weight, ret, vol })
+        Ok(Split { windows: self.windows(data, scaler, view), y: data.y.clone(), class_weight, sample_weight, ret, vol })
     }
 
     fn check_features(&self, fitted: &Fitted, data: &Samples) -> Result<(), StageError> {
@@ -103,7 +147,15 @@ impl NeuralModel {
     fn infer<T>(&self, data: &Samples, mut read: impl FnMut(&crate::network::Outputs) -> candle_core::Result<Vec<T>>) -> Result<Vec<T>, StageError> {
         let fitted = self.fitted()?;
         self.check_features(fitted, data)?;
-        let windows = Windows::new(data, &fitted.scaler, self.spec.encoder.seq_len());
+        if let (Some((fitted_layout, _)), Some(layout)) = (&fitted.tensor, &data.layout)
+            && fitted_layout != layout
+        {
+            return Err(StageError::data_hint(
+                format!("`{}` model was fitted on the multi_resolution tensor {fitted_layout:?} but the dataset carries {layout:?}", self.type_name),
+                "predict on a dataset made by the same `features.mtf` params as the training dataset",
+            ));
+        }
+        let windows = self.windows(data, &fitted.scaler, fitted.tensor.as_ref().map(|(_, v)| v));
         let rows: Vec<usize> = (0..windows.len()).collect();
         let mut out = Vec::with_capacity(rows.len());
         for chunk in rows.chunks(self.spec.train.predict_batch_size) {
@@ -161,19 +213,25 @@ impl Model for NeuralModel {
             None => (1.0, 1.0),
         };
         let class_weights = self.spec.train.class_weight.resolve(train.class_counts());
-        let train_split = self.split(train, &scaler, ret_scale, vol_scale, class_weights)?;
-        let valid_split = valid.filter(|v| !v.is_empty()).map(|v| self.split(v, &scaler, ret_scale, vol_scale, class_weights)).transpose()?;
-        let net = Network::build(&self.spec, Store::seeded(&device, ctx.rng("init")), train.n_features())?;
+        let tensor = self.tensor(train)?;
+        let view = tensor.as_ref().map(|(_, v)| v);
+        let train_split = self.split(train, &scaler, view, (ret_scale, vol_scale), class_weights)?;
+        let valid_split = valid.filter(|v| !v.is_empty()).map(|v| self.split(v, &scaler, view, (ret_scale, vol_scale), class_weights)).transpose()?;
+        let width = view.map_or(train.n_features(), TensorView::width);
+        let net = Network::build(&self.spec, Store::seeded(&device, ctx.rng("init")), width)?;
+        let sequence = match view {
+            Some(v) => format!("multi_resolution tensor of {} steps x {} values (arch `seq_len` unused)", v.steps(), v.width()),
+            None => format!("window {}", self.spec.encoder.seq_len()),
+        };
         ctx.log(format!(
-            "{}: {} parameters, {} training rows, window {}, on {}",
+            "{}: {} parameters, {} training rows, {sequence}, on {}",
             self.type_name,
             net.params.values().map(|p| p.var.elem_count()).sum::<usize>(),
             train.len(),
-            self.spec.encoder.seq_len(),
             device::name(&device)
         ));
         let report = train::fit(&net, self.spec.multitask.as_ref(), &self.spec.train, &train_split, valid_split.as_ref(), &device, ctx)?;
-        self.fitted = Some(Fitted { net, scaler, features: train.features.clone(), ret_scale, vol_scale, device });
+        self.fitted = Some(Fitted { net, scaler, features: train.features.clone(), ret_scale, vol_scale, device, tensor });
         Ok(report)
     }
 
@@ -198,7 +256,13 @@ impl Model for NeuralModel {
 
     fn save(&self) -> Result<SavedModel, StageError> {
         let fitted = self.fitted()?;
-        let config = SavedConfig { spec: self.spec.clone(), features: fitted.features.clone(), ret_scale: fitted.ret_scale, vol_scale: fitted.vol_scale };
+        let config = SavedConfig {
+            spec: self.spec.clone(),
+            features: fitted.features.clone(),
+            ret_scale: fitted.ret_scale,
+            vol_scale: fitted.vol_scale,
+            layout: fitted.tensor.as_ref().map(|(l, _)| l.clone()),
+        };
         let config = serde_json::to_value(&config).map_err(|e| StageError::internal(format!("model config: {e}")))?;
         let d = fitted.features.len();
         let mut saved = SavedModel::new(self.type_name, config)

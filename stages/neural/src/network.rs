@@ -15,7 +15,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::nets::{Encoder, EncoderParams, Forward, Linear};
-use crate::params::TrainParams;
+use crate::params::{SequenceInput, TrainParams};
 use crate::store::{Param, Store};
 
 /// Weights of the multi-task loss terms.
@@ -86,6 +86,10 @@ pub(crate) struct NetSpec {
     /// `None` for the single-head types.
     pub(crate) multitask: Option<MultitaskHeads>,
     pub(crate) train: TrainParams,
+    /// Absent (`rows`) in models saved before it existed, and left out when `rows` so
+    /// those models' saved bytes stay the same.
+    #[serde(default, skip_serializing_if = "SequenceInput::is_rows")]
+    pub(crate) sequence: SequenceInput,
 }
 
 /// The network's outputs for a batch.

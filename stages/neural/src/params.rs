@@ -1,5 +1,5 @@
-//! The params every neural type shares: how to train ([`TrainParams`]) and where
-//! ([`DeviceChoice`]). Architecture params live beside each architecture in [`crate::nets`].
+//! The params every neural type shares: how to train ([`TrainParams`]), where
+//! ([`DeviceChoice`]) and what a sequence is ([`SequenceInput`]). Architecture params live beside each architecture in [`crate::nets`].
 //!
 //! A type's params are `{arch: {...}, train: {...}}` (the multi-task type has `encoder`,
 //! `heads` and `loss_weights` in place of `arch`), so training settings read the same for
@@ -21,6 +21,26 @@ pub enum DeviceChoice {
     Cuda,
     /// CUDA when built with it and a GPU is present, else the CPU.
     Auto,
+}
+
+/// What a sequence model reads as the sequence of a row.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SequenceInput {
+    /// The row and the `seq_len - 1` dataset rows before it in its segment.
+    #[default]
+    Rows,
+    /// The row's own multi-timeframe tensor from `features.mtf` with `mtf_strategy:
+    /// multi_resolution`: `window` steps (oldest first) of every timeframe's OHLCV, plus the
+    /// row's other features at every step; `seq_len` is ignored.
+    MultiResolution,
+}
+
+impl SequenceInput {
+    /// Whether this is the default, `rows`.
+    pub fn is_rows(&self) -> bool {
+        *self == Self::Rows
+    }
 }
 
 /// How each class's loss is weighted (on top of the sample weights).

@@ -8,6 +8,8 @@ use rand_chacha::ChaCha8Rng;
 use rstest::rstest;
 use serde_json::{Value, json};
 
+use mlfactory_market::mtf_layout::MtfLayout;
+
 use crate::add_types;
 
 fn catalog() -> ModelCatalog {
@@ -41,6 +43,7 @@ fn data(n: usize, seed: u64) -> Samples {
         ts: (0..n as i64).collect(),
         t1: (1..=n as i64).collect(),
         segment: (0..n).map(|i| i64::from(i >= n / 2)).collect(),
+        layout: None,
     }
 }
 
@@ -203,6 +206,9 @@ fn windows_do_not_reach_into_the_previous_segment() {
 #[case("mlp", json!({"train": {"device": "tpu"}}), "train.device")]
 #[case("multitask", json!({"encoder": {"type": "gru", "seq_len": 0}}), "encoder.seq_len")]
 #[case("multitask", json!({"heads": {"loss_weights": {"direction": -1.0}}}), "heads.loss_weights.direction")]
+#[case("mlp", json!({"sequence": "multi_resolution"}), "sequence")]
+#[case("multitask", json!({"encoder": {"type": "mlp"}, "sequence": "multi_resolution"}), "sequence")]
+#[case("lstm", json!({"sequence": "windows"}), "sequence")]
 fn bad_params_name_their_path(#[case] model_type: &str, #[case] params: Value, #[case] path: &str) {
     let issue = catalog().normalize(&ModelSpec { model_type: model_type.into(), params }, &[]).unwrap_err();
     let got = issue.path.join(".");
@@ -260,4 +266,103 @@ fn data_errors_name_the_problem() {
     other.features[2] = "renamed".into();
     let err = fitted.predict_proba(&other).unwrap_err().to_string();
     assert!(err.contains("`renamed`"), "{err}");
+}
+
+/// A `multi_resolution` tensor of 2 timeframes x 4 steps x 5 fields, as `features.mtf`
+/// lays it out.
+fn layout() -> MtfLayout {
+    MtfLayout::from_json(r#"{"timeframes": ["1m", "5m"], "window": 4, "fields": ["open", "high", "low", "close", "volume"]}"#).unwrap()
+}
+
+/// `n` rows whose features are the tensor of [`layout`] (in layout order) and `rsi_14`;
+/// the class follows the 5m close's change over the window (last step minus first), so
+/// only a model reading the row's tensor along its time axis learns it. One segment per
+/// row: nothing links neighbouring rows.
+fn tensor_data(n: usize, seed: u64) -> Samples {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let layout = layout();
+    let mut features = layout.columns();
+    features.push("rsi_14".into());
+    let d = features.len();
+    let x: Vec<f32> = (0..n * d).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+    let (first, last) = (features.iter().position(|f| f == "close_5m_l3").unwrap(), features.iter().position(|f| f == "close_5m_l0").unwrap());
+    let score = |i: usize| x[i * d + last] - x[i * d + first];
+    let scores: Vec<f32> = (0..n).map(score).collect();
+    let y = scores
+        .iter()
+        .map(|&s| match s {
+            s if s > 0.5 => 2,
+            s if s < -0.5 => 0,
+            _ => 1,
+        })
+        .collect();
+    Samples {
+        features,
+        x,
+        y,
+        weight: vec![1.0; n],
+        ret: scores.iter().map(|&s| f64::from(s) * 0.01).collect(),
+        ts: (0..n as i64).collect(),
+        t1: (1..=n as i64).collect(),
+        segment: (0..n as i64).collect(),
+        target: vec![0.01; n],
+        layout: Some(layout),
+    }
+}
+
+fn tensor_model(model_type: &str, sequence: &str) -> Box<dyn Model> {
+    let c = catalog();
+    let mut spec = spec(model_type);
+    spec.params["sequence"] = json!(sequence);
+    spec.params["train"]["epochs"] = json!(6);
+    c.build(&c.normalize(&spec, &["model"]).unwrap()).unwrap()
+}
+
+#[rstest]
+fn multi_resolution_trains_on_each_rows_own_tensor(#[values("lstm", "cnn", "multitask")] model_type: &str) {
+    let mut model = tensor_model(model_type, "multi_resolution");
+    let report = model.fit(&tensor_data(300, 1), Some(&tensor_data(60, 2)), &FitContext::new(3, &NullProgress)).unwrap();
+    assert!(report.train_loss.last() < report.train_loss.first(), "{model_type}: {:?}", report.train_loss);
+    // Rows are independent: rewriting every other row leaves a row's prediction alone
+    // (with `sequence: rows` and seq_len 6 it would move).
+    let test = tensor_data(40, 3);
+    let p = model.predict_proba(&test).unwrap();
+    let mut others = test.clone();
+    let d = test.n_features();
+    for (k, v) in others.x.iter_mut().enumerate() {
+        if k / d != 20 {
+            *v = 0.9;
+        }
+    }
+    assert_eq!(model.predict_proba(&others).unwrap()[20], p[20], "{model_type}");
+    // The saved model records the mode and the layout, and predicts the same once loaded.
+    let saved = model.save().unwrap();
+    assert_eq!(saved.config["spec"]["sequence"], "multi_resolution");
+    assert_eq!(saved.config["layout"]["window"], 4);
+    let loaded = catalog().load(&SavedModel::from_bytes(&saved.to_bytes().unwrap()).unwrap()).unwrap();
+    assert_eq!(loaded.predict_proba(&test).unwrap(), p);
+}
+
+#[test]
+fn multi_resolution_without_a_layout_says_what_to_bind() {
+    let mut model = tensor_model("lstm", "multi_resolution");
+    let mut train = tensor_data(50, 1);
+    train.layout = None;
+    let err = model.fit(&train, None, &FitContext::new(1, &NullProgress)).unwrap_err().to_string();
+    assert!(err.contains("no multi_resolution tensor layout") && err.contains("`features.mtf` stage with `mtf_strategy: multi_resolution`"), "{err}");
+}
+
+#[test]
+fn prediction_reads_the_tensor_it_was_fitted_on() {
+    let mut model = tensor_model("gru", "multi_resolution");
+    model.fit(&tensor_data(60, 1), None, &FitContext::new(1, &NullProgress)).unwrap();
+    let mut other = tensor_data(10, 2);
+    other.layout = Some(MtfLayout { window: 2, ..layout() });
+    let err = model.predict_proba(&other).unwrap_err().to_string();
+    assert!(err.contains("fitted on the multi_resolution tensor"), "{err}");
+    // `rows` ignores the layout: same data, the model of today.
+    let mut rows = tensor_model("gru", "rows");
+    rows.fit(&tensor_data(60, 1), None, &FitContext::new(1, &NullProgress)).unwrap();
+    assert!(rows.save().unwrap().config.get("layout").is_none());
+    assert!(rows.save().unwrap().config["spec"].get("sequence").is_none(), "`rows` models save as before");
 }

@@ -89,6 +89,8 @@ pub(crate) fn meta_samples(base: &Samples, specs: &[ModelSpec], probas: &[Vec<Pr
         t1: base.t1.clone(),
         segment: base.segment.clone(),
         target: base.target.clone(),
+        // The passed-through features keep their names, so their tensor stays readable.
+        layout: if passthrough { base.layout.clone() } else { None },
     }
 }
 
