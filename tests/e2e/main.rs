@@ -10,6 +10,7 @@ mod determinism;
 mod docs;
 mod factory;
 mod leakage;
+mod sequences;
 mod sources;
 mod spec_errors;
 mod support;
