@@ -110,8 +110,7 @@ pub struct Touch {
 #[inline]
 pub fn first_touch(prices: &Prices<'_>, entry: usize, last: usize, target: f64, side: f64, spec: &BarrierSpec) -> Option<Touch> {
     let c0 = prices.close[entry];
-    let pt = if spec.pt > 0.0 { spec.pt * target } else { f64::INFINITY };
-    let sl = if spec.sl > 0.0 { spec.sl * target } else { f64::INFINITY };
+    let (pt, sl) = distances(spec, target);
     if pt.is_infinite() && sl.is_infinite() {
         return None;
     }
@@ -122,11 +121,25 @@ pub fn first_touch(prices: &Prices<'_>, entry: usize, last: usize, target: f64, 
     }
 }
 
+/// The barriers' distances as returns, `(pt x target, sl x target)`; infinite when disabled.
+#[inline]
+pub(crate) fn distances(spec: &BarrierSpec, target: f64) -> (f64, f64) {
+    let pt = if spec.pt > 0.0 { spec.pt * target } else { f64::INFINITY };
+    let sl = if spec.sl > 0.0 { spec.sl * target } else { f64::INFINITY };
+    (pt, sl)
+}
+
+/// The side-adjusted return of a price against the entry close (AFML's path return).
+#[inline]
+pub(crate) fn path_return(price: f64, c0: f64, side: f64) -> f64 {
+    (price / c0 - 1.0) * side
+}
+
 /// AFML Snippet 3.2: `r = (c / c0 - 1) * side`; pt when `r > pt`, sl when `r < -sl`.
 #[inline]
 fn close_touch(close: &[f64], c0: f64, entry: usize, last: usize, pt: f64, sl: f64, side: f64) -> Option<Touch> {
     for (offset, &c) in close[entry + 1..=last.max(entry)].iter().enumerate() {
-        let r = (c / c0 - 1.0) * side;
+        let r = path_return(c, c0, side);
         if r < -sl {
             return Some(Touch { bar: entry + 1 + offset, barrier: Barrier::Sl, ret: r });
         }
@@ -137,40 +150,48 @@ fn close_touch(close: &[f64], c0: f64, entry: usize, last: usize, pt: f64, sl: f
     None
 }
 
+/// Price levels `(profit, stop)` of the two barriers for high/low touches: for a long the
+/// profit level is above, for a short below. A disabled barrier's level is infinite on
+/// its own side, where no price reaches it.
+#[inline]
+pub(crate) fn levels(c0: f64, pt: f64, sl: f64, side: f64) -> (f64, f64) {
+    let (pt_level, sl_level) = if side > 0.0 { (c0 * (1.0 + pt), c0 * (1.0 - sl)) } else { (c0 * (1.0 - pt), c0 * (1.0 + sl)) };
+    (if pt.is_finite() { pt_level } else { side * f64::INFINITY }, if sl.is_finite() { sl_level } else { -side * f64::INFINITY })
+}
+
 /// High/low touches in price space, with gaps resolved at the open.
 #[inline]
 fn high_low_touch(prices: &Prices<'_>, c0: f64, entry: usize, last: usize, pt: f64, sl: f64, side: f64, tie: TieRule) -> Option<Touch> {
-    // Price levels of the two barriers: for a long the profit level is above, for a
-    // short below. Infinite distances give infinite levels, which never compare true.
-    let (pt_level, sl_level) = if side > 0.0 { (c0 * (1.0 + pt), c0 * (1.0 - sl)) } else { (c0 * (1.0 - pt), c0 * (1.0 + sl)) };
-    let (pt_level, sl_level) = (if pt.is_finite() { pt_level } else { side * f64::INFINITY }, if sl.is_finite() { sl_level } else { -side * f64::INFINITY });
-    let stop = Touch { bar: 0, barrier: Barrier::Sl, ret: -sl };
-    let profit = Touch { bar: 0, barrier: Barrier::Pt, ret: pt };
+    let (pt_level, sl_level) = levels(c0, pt, sl, side);
     for j in entry + 1..=last.max(entry) {
-        let (open, high, low) = (prices.open[j], prices.high[j], prices.low[j]);
+        let (high, low) = (prices.high[j], prices.low[j]);
         // favourable / adverse extremes of the bar for this side
         let (fav, adv) = if side > 0.0 { (high >= pt_level, low <= sl_level) } else { (low <= pt_level, high >= sl_level) };
-        if !(fav || adv) {
-            continue;
+        if fav || adv {
+            return Some(resolve_bar(prices.open[j], j, c0, pt, sl, side, tie, fav, adv));
         }
-        let open_ret = (open / c0 - 1.0) * side;
-        let hit = if open_ret >= pt {
-            Touch { ret: open_ret, ..profit }
-        } else if open_ret <= -sl {
-            Touch { ret: open_ret, ..stop }
-        } else if fav && adv {
-            match tie {
-                TieRule::Stop => stop,
-                TieRule::Profit => profit,
-            }
-        } else if fav {
-            profit
-        } else {
-            stop
-        };
-        return Some(Touch { bar: j, ..hit });
     }
     None
+}
+
+/// How bar `j`, whose range reached the favourable barrier (`fav`) and/or the adverse one
+/// (`adv`), exits: at its open on a gap through a barrier, else at the barrier it reached,
+/// by the tie rule when it reached both.
+#[inline]
+pub(crate) fn resolve_bar(open: f64, j: usize, c0: f64, pt: f64, sl: f64, side: f64, tie: TieRule, fav: bool, adv: bool) -> Touch {
+    let open_ret = path_return(open, c0, side);
+    let (gap_pt, gap_sl) = (open_ret >= pt, open_ret <= -sl);
+    let profit_first = if fav && adv { tie == TieRule::Profit } else { fav };
+    // selects rather than branches: the barrier search scores many candidates per bar
+    let profit = gap_pt || (!gap_sl && profit_first);
+    let ret = if gap_pt || gap_sl {
+        open_ret
+    } else if profit {
+        pt
+    } else {
+        -sl
+    };
+    Touch { bar: j, barrier: if profit { Barrier::Pt } else { Barrier::Sl }, ret }
 }
 
 #[cfg(test)]

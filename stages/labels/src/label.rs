@@ -64,9 +64,7 @@ impl LabelRule {
         let label = match barrier {
             Barrier::Pt => 1,
             Barrier::Sl => -1,
-            Barrier::Vertical if ret > self.min_ret => 1,
-            Barrier::Vertical if ret < -self.min_ret => -1,
-            Barrier::Vertical => 0,
+            Barrier::Vertical => i8::from(ret > self.min_ret) - i8::from(ret < -self.min_ret),
         };
         if self.meta { i8::from(label > 0) } else { label }
     }
@@ -80,8 +78,8 @@ const CHUNK: usize = 16_384;
 /// Events whose outcome is not known within the data (no touch and the vertical barrier
 /// beyond the last bar, or no vertical barrier and no touch) give no row. Rows come in
 /// event order, then horizon order.
-pub fn label_events(prices: &Prices<'_>, events: &[Event], horizons: &[u32], spec: &BarrierSpec, rule: &LabelRule) -> Vec<Outcome> {
-    let chunks: Vec<Vec<Outcome>> = events
+pub fn label_events(prices: &Prices<'_>, events: &[Event], horizons: &[u32], spec: &BarrierSpec, rule: &LabelRule) -> Outcomes {
+    let chunks = events
         .par_chunks(CHUNK)
         .enumerate()
         .map(|(c, chunk)| {
@@ -92,7 +90,38 @@ pub fn label_events(prices: &Prices<'_>, events: &[Event], horizons: &[u32], spe
             out
         })
         .collect();
-    chunks.concat()
+    Outcomes { chunks }
+}
+
+/// The rows of [`label_events`], in order, kept in the chunks they were labelled in: the
+/// readers (the labels table's columns) iterate them, so joining them would only copy.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Outcomes {
+    chunks: Vec<Vec<Outcome>>,
+}
+
+impl Outcomes {
+    pub fn len(&self) -> usize {
+        self.chunks.iter().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.chunks.iter().all(Vec::is_empty)
+    }
+
+    /// The rows in order.
+    pub fn iter(&self) -> impl Iterator<Item = &Outcome> {
+        self.chunks.iter().flatten()
+    }
+}
+
+impl<'a> IntoIterator for &'a Outcomes {
+    type Item = &'a Outcome;
+    type IntoIter = std::iter::Flatten<std::slice::Iter<'a, Vec<Outcome>>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.chunks.iter().flatten()
+    }
 }
 
 fn label_one(prices: &Prices<'_>, index: usize, ev: &Event, horizons: &[u32], spec: &BarrierSpec, rule: &LabelRule, out: &mut Vec<Outcome>) {
@@ -167,7 +196,7 @@ mod tests {
         let spec = BarrierSpec { pt: 1.0, sl: 1.0, mode: TouchMode::HighLow, tie: TieRule::Stop };
         let rule = LabelRule { min_ret: 0.0, meta: false };
         let ev = [Event { bar: 1, target: 0.05, side: 1, vertical: Vertical::Horizons }, Event { bar: 0, target: 0.05, side: 1, vertical: Vertical::Open }];
-        let out = label_events(&p, &ev, &[2, 5], &spec, &rule);
+        let out: Vec<Outcome> = label_events(&p, &ev, &[2, 5], &spec, &rule).iter().copied().collect();
         assert_eq!(out.len(), 1);
         assert_eq!((out[0].event, out[0].horizon, out[0].exit), (0, 2, 3));
     }
@@ -201,7 +230,7 @@ mod tests {
                     for x in &mut v[cut..] { *x *= 1.0 + junk; }
                 }
                 let fp = Prices { open: &fake.0, high: &fake.1, low: &fake.2, close: &fake.3 };
-                let again = label_events(&fp, &[ev[row.event]], &[row.horizon], &spec, &rule);
+                let again: Vec<Outcome> = label_events(&fp, &[ev[row.event]], &[row.horizon], &spec, &rule).iter().copied().collect();
                 prop_assert_eq!((again[0].exit, again[0].barrier, again[0].label), (row.exit, row.barrier, row.label));
                 prop_assert_eq!(again[0].ret, row.ret);
             }

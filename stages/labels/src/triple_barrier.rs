@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::barrier::{Barrier, BarrierSpec, Prices, TieRule, TouchMode};
 use crate::events::{EventSource, cusum};
-use crate::label::{Event, LabelRule, Outcome, Vertical, label_events};
+use crate::label::{Event, LabelRule, Outcome, Outcomes, Vertical, label_events};
 use crate::optimize::BestParams;
 use crate::target::Volatility;
 
@@ -143,7 +143,7 @@ impl Stage for TripleBarrier {
 #[derive(Debug)]
 pub struct Labelled {
     pub events: Vec<Event>,
-    pub outcomes: Vec<Outcome>,
+    pub outcomes: Outcomes,
     /// Candidate events skipped because their target was undefined (warm-up) or not
     /// above `min_target`.
     pub skipped_no_target: usize,

@@ -2,15 +2,16 @@
 //!
 //! Tournament selection, blend crossover (BLX-alpha, alpha = 0.5), Gaussian mutation
 //! (sigma = 10% of each gene's range), elitism. Every random draw happens on the calling
-//! thread from one RNG, in a fixed order; only fitness evaluation runs in parallel (an
-//! order-preserving map), so the search is identical for any number of threads. Each
-//! distinct genome is evaluated once (a cache keyed by the genome's bits).
+//! thread from one RNG, in a fixed order. Each generation's new genomes go to the
+//! evaluator together, so it can score them in one pass (and in parallel, as long as
+//! its results do not depend on the thread count); the search is then identical for any
+//! number of threads. Each distinct genome is evaluated once (a cache keyed by the
+//! genome's bits).
 
 use std::collections::BTreeMap;
 
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
-use rayon::prelude::*;
 
 /// GA settings.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,13 +40,17 @@ pub struct Individual<S> {
 }
 
 /// Runs the search. `bounds[g] = (lo, hi)`; `repair` maps raw genes to valid ones
-/// (rounding integer genes); `evaluate` returns (fitness, detail), NaN fitness counts as
-/// the worst. Returns every individual of every generation, in order.
-pub fn run<S, R, E>(cfg: &GaConfig, bounds: &[(f64, f64)], rng: &mut R, repair: impl Fn(&mut [f64]), evaluate: E) -> Vec<Individual<S>>
+/// (rounding integer genes); `evaluate` maps a batch of genomes to their (fitness,
+/// detail), in order; NaN fitness counts as the worst. Returns every individual of every
+/// generation, in order.
+///
+/// # Panics
+/// When `evaluate` returns another number of results than it was given genomes.
+pub fn run<S, R, E>(cfg: &GaConfig, bounds: &[(f64, f64)], rng: &mut R, repair: impl Fn(&mut [f64]), mut evaluate: E) -> Vec<Individual<S>>
 where
-    S: Clone + Send,
+    S: Clone,
     R: Rng,
-    E: Fn(&[f64]) -> (f64, S) + Sync,
+    E: FnMut(&[Vec<f64>]) -> Vec<(f64, S)>,
 {
     let pop_size = cfg.population.max(2);
     let mut population: Vec<Vec<f64>> = (0..pop_size)
@@ -59,7 +64,7 @@ where
     let mut trace = Vec::with_capacity(pop_size * cfg.generations);
     let sigma: Vec<f64> = bounds.iter().map(|&(lo, hi)| 0.1 * (hi - lo)).collect();
     for generation in 0..cfg.generations.max(1) {
-        // evaluate the genomes not seen yet, in parallel, in a fixed order
+        // evaluate the genomes not seen yet, together, in a fixed order
         let key = |g: &[f64]| g.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
         let mut fresh: Vec<Vec<f64>> = Vec::new();
         for g in &population {
@@ -67,7 +72,8 @@ where
                 fresh.push(g.clone());
             }
         }
-        let scored: Vec<(f64, S)> = fresh.par_iter().map(|g| evaluate(g)).collect();
+        let scored = evaluate(&fresh);
+        assert_eq!(scored.len(), fresh.len(), "the evaluator must score every genome");
         for (g, s) in fresh.into_iter().zip(scored) {
             cache.insert(key(&g), s);
         }
@@ -150,7 +156,9 @@ mod tests {
     #[test]
     fn finds_the_peak_of_a_smooth_function() {
         let bounds = [(-5.0, 5.0), (0.0, 10.0)];
-        let trace = run(&cfg(), &bounds, &mut ChaCha8Rng::seed_from_u64(1), |_| {}, |g| (-(g[0] - 1.5).powi(2) - (g[1] - 7.0).powi(2), ()));
+        let trace = run(&cfg(), &bounds, &mut ChaCha8Rng::seed_from_u64(1), |_| {}, |gs| {
+            gs.iter().map(|g| (-(g[0] - 1.5).powi(2) - (g[1] - 7.0).powi(2), ())).collect()
+        });
         let b = best(&trace).unwrap();
         assert!((b.genes[0] - 1.5).abs() < 0.1 && (b.genes[1] - 7.0).abs() < 0.1, "{:?}", b.genes);
         assert_eq!(trace.len(), 30 * 25);
@@ -162,7 +170,8 @@ mod tests {
     #[test]
     fn same_seed_same_search_on_any_thread_count() {
         let bounds = [(0.5, 4.0), (5.0, 60.0)];
-        let eval = |g: &[f64]| ((g[0] * 3.0).sin() + (g[1] / 7.0).cos(), g[1].round() as i64);
+        use rayon::prelude::*;
+        let eval = |gs: &[Vec<f64>]| gs.par_iter().map(|g| ((g[0] * 3.0).sin() + (g[1] / 7.0).cos(), g[1].round() as i64)).collect();
         let round = |g: &mut [f64]| g[1] = g[1].round();
         let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
         let many = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();

@@ -8,6 +8,7 @@
 
 pub mod ga;
 pub mod objective;
+pub mod paths;
 
 use mlfactory_artifacts::Format;
 use mlfactory_engine::stage::{InputSlot, OutputSlot, ParamIssue, Stage, StageContext, StageError, StageInputs, StageOutput};
@@ -16,7 +17,8 @@ use mlfactory_market::columns::TableBuilder;
 use serde::{Deserialize, Serialize};
 
 use self::ga::GaConfig;
-use self::objective::{Objective, Score};
+use self::objective::{Candidate, Objective, Score};
+use self::paths::Paths;
 use crate::barrier::{TieRule, TouchMode};
 use crate::events::EventSource;
 use crate::target::Volatility;
@@ -179,11 +181,16 @@ impl Stage for Optimize {
             tournament: p.tournament,
         };
         ctx.log(format!("searching on {} events of {boundary} training bars", events.len()));
-        let evaluate = |g: &[f64]| {
-            let lp = p.labelling(g[0], g[1], g[2] as u32, g[3]);
-            let (spec, rule) = spec_and_rule(&lp, meta);
-            let s = objective::score(&px, &events, g[2] as u32, &spec, &rule, &p.objective);
-            (s.fitness, s)
+        let paths = Paths::build(&px, &events, b.horizon[1], p.mode);
+        let evaluate = |genomes: &[Vec<f64>]| {
+            let candidates: Vec<Candidate> = genomes
+                .iter()
+                .map(|g| {
+                    let (spec, rule) = spec_and_rule(&p.labelling(g[0], g[1], g[2] as u32, g[3]), meta);
+                    Candidate { spec, horizon: g[2] as u32, rule }
+                })
+                .collect();
+            objective::score_all(&px, &events, &paths, &candidates, &p.objective).into_iter().map(|s| (s.fitness, s)).collect()
         };
         let trace = ga::run(&cfg, &bounds, &mut ctx.rng("ga"), |g| g[2] = g[2].round(), evaluate);
         let best = ga::best(&trace).ok_or_else(|| StageError::internal("empty GA trace"))?;
