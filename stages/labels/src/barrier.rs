@@ -136,9 +136,20 @@ pub(crate) fn path_return(price: f64, c0: f64, side: f64) -> f64 {
 }
 
 /// AFML Snippet 3.2: `r = (c / c0 - 1) * side`; pt when `r > pt`, sl when `r < -sl`.
+///
+/// The return is only computed for closes outside a price band around the entry that
+/// every touching close leaves: the band's edges are the barriers' price levels moved
+/// 1e-9 (relative) towards the entry, far more than the rounding of `r` (about 1e-16), so
+/// no touch is missed and the decision is still the one on `r`, bit for bit.
 #[inline]
 fn close_touch(close: &[f64], c0: f64, entry: usize, last: usize, pt: f64, sl: f64, side: f64) -> Option<Touch> {
+    const SLACK: f64 = 1e-9;
+    let (up, down) = if side > 0.0 { (pt, sl) } else { (sl, pt) };
+    let (above, below) = (c0 * (1.0 + up) * (1.0 - SLACK), c0 * (1.0 - down) * (1.0 + SLACK));
     for (offset, &c) in close[entry + 1..=last.max(entry)].iter().enumerate() {
+        if !(c > above || c < below) {
+            continue;
+        }
         let r = path_return(c, c0, side);
         if r < -sl {
             return Some(Touch { bar: entry + 1 + offset, barrier: Barrier::Sl, ret: r });
@@ -196,6 +207,7 @@ pub(crate) fn resolve_bar(open: f64, j: usize, c0: f64, pt: f64, sl: f64, side: 
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
     use rstest::rstest;
 
     use super::*;
@@ -272,5 +284,50 @@ mod tests {
         assert!(first_touch(&p, 0, 4, 0.01, 1.0, &off).is_none());
         let no_pt = BarrierSpec { pt: 0.0, ..spec(TouchMode::HighLow) };
         assert!(first_touch(&p, 0, 4, 0.01, 1.0, &no_pt).is_none());
+    }
+
+    /// One ulp step of `x` (`k` > 0 up, `k` < 0 down).
+    fn nudge(x: f64, k: i64) -> f64 {
+        f64::from_bits((x.to_bits() as i64 + k) as u64)
+    }
+
+    proptest! {
+        /// The price band of close mode never hides a touch: closes within a few ulps of
+        /// either barrier's level get the decision of the plain scan on `r`.
+        #[test]
+        fn close_mode_band_decides_as_the_plain_scan(
+            c0 in 1.0f64..5000.0,
+            target in 1e-5f64..0.05,
+            pt in 0.0f64..4.0,
+            sl in 0.0f64..4.0,
+            short in any::<bool>(),
+            ks in prop::collection::vec((any::<bool>(), -4i64..=4), 1..12),
+        ) {
+            let side = if short { -1.0 } else { 1.0 };
+            let spec = BarrierSpec { pt, sl, mode: TouchMode::Close, tie: TieRule::Stop };
+            let (d_pt, d_sl) = distances(&spec, target);
+            let level = |profit: bool| {
+                let d = if profit { d_pt } else { -d_sl };
+                c0 * (1.0 + d * side)
+            };
+            let mut close = vec![c0];
+            close.extend(ks.iter().map(|&(profit, k)| {
+                let l = level(profit);
+                if l.is_finite() { nudge(l, k) } else { c0 }
+            }));
+            let p = Prices { open: &close, high: &close, low: &close, close: &close };
+            let got = first_touch(&p, 0, close.len() - 1, target, side, &spec);
+            let plain = close.iter().enumerate().skip(1).find_map(|(j, &c)| {
+                let r = path_return(c, c0, side);
+                if r < -d_sl {
+                    Some(Touch { bar: j, barrier: Barrier::Sl, ret: r })
+                } else if r > d_pt {
+                    Some(Touch { bar: j, barrier: Barrier::Pt, ret: r })
+                } else {
+                    None
+                }
+            });
+            prop_assert_eq!(got, plain);
+        }
     }
 }
