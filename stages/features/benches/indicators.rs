@@ -9,7 +9,9 @@
 //! too). Times `compute` (all columns, not reading the file) on 1 thread and on every
 //! core, 5 runs each, and prints the median and minimum wall seconds and the median CPU
 //! seconds, plus the same for
-//! `set: all`. With `--each`, times every indicator of the peer list alone instead.
+//! `set: all`. With `--each`, times every indicator of the peer list alone instead; with
+//! `--only=peer` or `--only=all`, only that selection (so that the process's peak memory,
+//! e.g. from `/usr/bin/time -v`, is that of one table).
 //! A plain timing loop (no criterion) so that it compiles with no extra
 //! dependency on the shared 2-core CI machine.
 
@@ -113,7 +115,9 @@ fn main() {
         each(&bars, &peer_selection());
         return;
     }
-    for (name, selection) in [("peer list", peer_selection()), ("set: all", all)] {
+    let only = std::env::args().find_map(|a| a.strip_prefix("--only=").map(str::to_owned));
+    let selections = [("peer list", "peer", peer_selection()), ("set: all", "all", all)];
+    for (name, _, selection) in selections.into_iter().filter(|(_, key, _)| only.as_deref().is_none_or(|o| o == *key)) {
         for threads in [1, cores] {
             let (median, min, cpu, columns) = time(&bars, &selection, threads, 5);
             println!(

@@ -35,8 +35,9 @@ pub use self::multi_resolution::Normalize;
 use crate::indicators::{Selection, compute, validate};
 use crate::stage::features_table;
 
-/// Schema metadata key holding the `multi_resolution` layout (JSON).
-pub const META_LAYOUT: &str = "mlfactory.mtf.layout";
+/// Schema metadata key holding the `multi_resolution` layout (JSON; the contract read by
+/// `dataset` and the sequence models).
+pub use mlfactory_market::contracts::mtf::META_LAYOUT;
 
 /// `features.mtf`.
 #[derive(Debug, Default)]
