@@ -7,10 +7,9 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-/// The repository root (from `cargo test`'s run-time environment first: a binary reused
-/// from a shared build cache may have been compiled in another checkout).
+/// The repository root (see [`mlfactory_market::reference::package_dir`]).
 pub(crate) fn repo() -> PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+    mlfactory_market::reference::package_dir(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The default pipeline.

@@ -17,7 +17,7 @@ use mlfactory_engine::progress::NullProgress;
 use mlfactory_engine::{Artifact, Stage, StageContext, StageError, StageInputs};
 
 fn data_file(name: &str) -> PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from).join("../../data").join(name)
+    mlfactory_market::reference::package_dir(env!("CARGO_MANIFEST_DIR")).join("../../data").join(name)
 }
 
 fn ingest(p: &IngestParams) -> Result<usize, StageError> {

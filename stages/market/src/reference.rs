@@ -23,6 +23,13 @@ pub fn find(start: &Path) -> Option<PathBuf> {
     runtime.iter().flat_map(|d| d.ancestors()).chain(start.ancestors()).map(|a| a.join("shared").join("reference")).find(|p| p.is_dir())
 }
 
+/// The directory of the package under test: `CARGO_MANIFEST_DIR` as `cargo test` sets it
+/// at run time (a test binary reused from a shared build cache may have been compiled in
+/// another checkout), else `compiled` (pass `env!("CARGO_MANIFEST_DIR")`).
+pub fn package_dir(compiled: &str) -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(compiled), PathBuf::from)
+}
+
 /// The reference folder for a test named `test`, or `None` (with a notice on stderr)
 /// when it is absent outside CI.
 ///

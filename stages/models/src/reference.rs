@@ -108,7 +108,7 @@ mod tests {
     #[test]
     fn docs_quote_the_generated_reference() {
         // `MLFACTORY_BLESS=1 cargo test -p mlfactory-models docs_quote` rewrites the section.
-        let dir = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")), std::path::PathBuf::from);
+        let dir = mlfactory_market::reference::package_dir(env!("CARGO_MANIFEST_DIR"));
         let path = dir.join("../../docs/models.md");
         let docs = std::fs::read_to_string(&path).expect("docs/models.md");
         let mut catalog = ModelCatalog::new();
