@@ -51,36 +51,18 @@ stages:
         params: {sequence: multi_resolution, arch: {hidden: 8}, train: {epochs: 2, batch_size: 256, patience: 0}}
 "#;
 
-/// The same upstream stages, with a dataset of indicators only.
-const NO_TENSOR: &str = r#"
-pipeline: sequences_without_a_tensor
-seed: 7
-stages:
-  bars:
-    kind: data.synth
-    params: {symbol: MES, start: "2024-03-04", days: 3}
-  indicators:
-    kind: features.indicators
+/// The `mtf` stage of [`SPEC`].
+const MTF: &str = r#"  mtf:
+    kind: features.mtf
     inputs: [bars]
-    params: {set: minimal}
-  labels:
-    kind: labels.triple_barrier
-    inputs: [bars]
-    params: {horizons: [10]}
-  splits:
-    kind: splits
-    inputs: [labels]
-    params: {embargo: 10}
-  dataset:
-    kind: dataset
-    inputs: {features: [indicators], labels: labels, splits: splits}
-    params: {window: 0}
-  lstm:
-    kind: models.train
-    inputs: [dataset]
-    params:
-      model: {type: lstm, params: {sequence: multi_resolution, arch: {hidden: 8}, train: {epochs: 1}}}
+    params: {timeframes: [1m, 5m], mtf_strategy: multi_resolution, window: 4}
 "#;
+
+/// [`SPEC`] without the tensor: the dataset holds indicators only.
+fn without_tensor() -> String {
+    assert!(SPEC.contains(MTF));
+    SPEC.replace(MTF, "").replace("features: [mtf, indicators]", "features: [indicators]")
+}
 
 #[test]
 fn a_multi_resolution_tensor_reaches_an_lstm_through_yaml() {
@@ -114,7 +96,7 @@ fn a_multi_resolution_tensor_reaches_an_lstm_through_yaml() {
     let model = String::from_utf8_lossy(&export("lstm.model", "lstm.safetensors")).into_owned();
     assert!(model.contains("multi_resolution") && model.contains("close"), "the saved model records its sequence mode and layout");
 
-    let spec = write_spec(dir.path(), "no_tensor.yaml", NO_TENSOR);
+    let spec = write_spec(dir.path(), "no_tensor.yaml", &without_tensor());
     let out = mlfactory().arg("run").arg(&spec).arg("--cache-dir").arg(dir.path()).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
