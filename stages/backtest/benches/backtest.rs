@@ -1,6 +1,6 @@
 //! Backtest throughput on 1M bars with a signal on every bar.
 //!
-//! `cargo bench -p mlfactory-backtest --bench backtest -- [PATH.parquet]`: the 1M-bar
+//! `cargo bench --workspace --bench backtest -- [PATH.parquet]`: the 1M-bar
 //! series of the Python peers (`bench.py gen` writes `mes_synth_1m_1M.parquet`), else
 //! 1M generated 1-minute bars. Signals: the sign of the last 3 bars' move, on every bar
 //! (so a new trade starts as soon as the last one ends); default params (market entries,

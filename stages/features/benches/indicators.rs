@@ -3,7 +3,7 @@
 //! far as both libraries have the indicators; see docs/performance.md).
 //!
 //! ```text
-//! cargo bench -p mlfactory-features --bench indicators -- /tmp/peers-data/mes_synth_1m_1M.parquet
+//! cargo bench --workspace --bench indicators -- /tmp/peers-data/mes_synth_1m_1M.parquet
 //! ```
 //! The file is what `bench.py gen --sizes 1M,4M --data-dir DIR` writes (the 4M one works
 //! too). Times `compute` (all columns, not reading the file) on 1 thread and on every
@@ -103,7 +103,7 @@ fn each(bars: &Bars, selection: &Selection) {
 #[allow(clippy::print_stdout)]
 fn main() {
     let Some(path) = std::env::args().skip(1).find(|a| a.ends_with(".parquet")) else {
-        println!("usage: cargo bench -p mlfactory-features --bench indicators -- PATH/mes_synth_1m_1M.parquet");
+        println!("usage: cargo bench --workspace --bench indicators -- PATH/mes_synth_1m_1M.parquet");
         return;
     };
     let table = mlfactory_artifacts::table::decode_parquet(std::fs::read(&path).expect("read the bench file")).expect("decode");

@@ -1,7 +1,7 @@
 //! `features.mtf` throughput on the Python peers' 1M-bar series: 8 timeframes x 20
 //! indicators with causal alignment, the work of `bench.py`'s `mtf` / `mtf_polars` steps.
 //!
-//! `cargo bench -p mlfactory-features --bench mtf -- PATH.parquet` (the file `bench.py gen`
+//! `cargo bench --workspace --bench mtf -- PATH.parquet` (the file `bench.py gen`
 //! writes, `mes_synth_1m_1M.parquet`; `4M` works too). Ladder 5m, 10m, 15m, 20m, 25m, 30m,
 //! 45m, 1h on 1-minute bars; the default indicators (the peer's 20: SMA 10/20, EMA
 //! 10/20/50, RSI 14, MACD, Bollinger 20/2, ATR, NATR, ADX, CCI, STOCH, WILLR, ROC, MOM;

@@ -1,6 +1,6 @@
 //! Labelling and barrier-search throughput on the Python peers' 1M-bar series.
 //!
-//! `cargo bench -p mlfactory-labels --bench labels -- PATH.parquet` (the file `bench.py gen`
+//! `cargo bench --workspace --bench labels -- PATH.parquet` (the file `bench.py gen`
 //! writes, `mes_synth_1m_1M.parquet`). Same work as `bench.py`'s `label` and `optuna` steps:
 //! targets = ATR14 / close (warm-up filled with the median), every bar an event,
 //! pt = sl = 1; the search runs 1,000 evaluations (50 x 20) of pt, sl in [0.5, 4] at H = 20,

@@ -107,7 +107,7 @@ mod tests {
 
     #[test]
     fn docs_quote_the_generated_reference() {
-        // `MLFACTORY_BLESS=1 cargo test -p mlfactory-models docs_quote` rewrites the section.
+        // `MLFACTORY_BLESS=1 cargo test --workspace docs_quote` rewrites the section.
         let dir = mlfactory_market::reference::package_dir(env!("CARGO_MANIFEST_DIR"));
         let path = dir.join("../../docs/models.md");
         let docs = std::fs::read_to_string(&path).expect("docs/models.md");
@@ -119,7 +119,7 @@ mod tests {
             std::fs::write(&path, format!("{head}{MARKER}\n\n{}\n", markdown(&catalog).trim_end())).expect("writing docs/models.md");
             return;
         }
-        assert!(stale.is_empty(), "docs/models.md is stale for {stale:?}: run `MLFACTORY_BLESS=1 cargo test -p mlfactory-models docs_quote`");
+        assert!(stale.is_empty(), "docs/models.md is stale for {stale:?}: run `MLFACTORY_BLESS=1 cargo test --workspace docs_quote`");
     }
 
     const MARKER: &str = "<!-- generated: mlfactory models --markdown -->";

@@ -4,7 +4,7 @@
 //! `lstm_epoch_torch.py` beside this file is the same epoch in PyTorch.
 //!
 //! ```sh
-//! RAYON_NUM_THREADS=1 cargo bench -p mlfactory-neural --bench lstm_epoch -- 200000
+//! RAYON_NUM_THREADS=1 cargo bench --workspace --bench lstm_epoch -- 200000
 //! ```
 //!
 //! The argument is the number of windows (default 200,000). Weight decay, clipping, class

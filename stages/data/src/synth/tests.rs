@@ -238,7 +238,7 @@ fn params_are_checked() {
 }
 
 /// Fits the simulator to the real ES 1-minute bars and prints the real-vs-synthetic table
-/// of docs/data.md: `cargo test -p mlfactory-data --release -- --ignored es_fit_table --nocapture`.
+/// of docs/data.md: `cargo test --workspace --release -- --ignored es_fit_table --nocapture`.
 #[test]
 #[ignore = "prints the docs table; a few seconds in release"]
 fn es_fit_table() {
