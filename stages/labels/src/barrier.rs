@@ -124,9 +124,19 @@ pub fn first_touch(prices: &Prices<'_>, entry: usize, last: usize, target: f64, 
 /// The barriers' distances as returns, `(pt x target, sl x target)`; infinite when disabled.
 #[inline]
 pub(crate) fn distances(spec: &BarrierSpec, target: f64) -> (f64, f64) {
-    let pt = if spec.pt > 0.0 { spec.pt * target } else { f64::INFINITY };
-    let sl = if spec.sl > 0.0 { spec.sl * target } else { f64::INFINITY };
-    (pt, sl)
+    (distance(multiple(spec.pt), target), distance(multiple(spec.sl), target))
+}
+
+/// A barrier's multiple of the target, infinite when the barrier is disabled (`<= 0`).
+#[inline]
+pub(crate) fn multiple(m: f64) -> f64 {
+    if m > 0.0 { m } else { f64::INFINITY }
+}
+
+/// A barrier's distance as a return: its [`multiple`] times the target, or infinite.
+#[inline]
+pub(crate) fn distance(multiple: f64, target: f64) -> f64 {
+    if multiple.is_finite() { multiple * target } else { f64::INFINITY }
 }
 
 /// The side-adjusted return of a price against the entry close (AFML's path return).
