@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Array, RecordBatch};
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow::datatypes::{DataType, Field};
 use mlfactory_artifacts::Format;
 use mlfactory_engine::stage::{InputSlot, OutputSlot, ParamIssue, Stage, StageContext, StageError, StageInputs, StageOutput};
 use mlfactory_labels::weights::{Span, average_uniqueness, concurrency, quality_weights, return_weights, time_decay};
@@ -354,13 +354,10 @@ pub fn build(
         let values: Vec<f64> = kept.iter().map(|(_, fr)| c.values[fr[c.table]]).collect();
         builder = builder.array(Field::new(&c.name, DataType::Float64, false), Arc::new(Float64Array::from(values)) as ArrayRef);
     }
-    let mut table = builder.build()?;
     if let Some((json, _)) = &layout {
-        let mut metadata = table.schema_ref().metadata().clone();
-        metadata.insert(META_LAYOUT.to_owned(), json.clone());
-        let schema = Arc::new(Schema::new_with_metadata(table.schema_ref().fields().clone(), metadata));
-        table = table.with_schema(schema).map_err(|e| StageError::internal(format!("dataset schema metadata: {e}")))?;
+        builder = builder.meta(META_LAYOUT, json.clone());
     }
+    let table = builder.build()?;
 
     let (win_row, win_start) = windows(&segment, p.window);
     let n_windows = win_row.len();
@@ -466,6 +463,7 @@ fn weights(
 pub(crate) mod tests {
     use std::collections::HashMap;
 
+    use arrow::datatypes::Schema;
     use mlfactory_artifacts::table::{decode_parquet, encode_parquet};
     use mlfactory_market::columns::TableBuilder;
 
@@ -481,15 +479,14 @@ pub(crate) mod tests {
     pub(crate) fn tensor_inputs() -> (RecordBatch, RecordBatch, RecordBatch) {
         let n = 12;
         let ts: Vec<i64> = (0..n).map(|i| 1_000 + i).collect();
-        let f = |v: Vec<f64>| v;
         let labels = TableBuilder::new()
             .ts(lab::TS, ts.clone())
             .f64(lab::HORIZON, vec![1.0; n as usize])
             .ts(lab::T1, ts.iter().map(|t| t + 1).collect())
-            .f64(lab::RET, f((0..n).map(|i| 0.001 * (i as f64 - 5.0)).collect()))
-            .f64(lab::LABEL, f((0..n).map(|i| [-1.0, 0.0, 1.0][i as usize % 3]).collect()))
+            .f64(lab::RET, (0..n).map(|i| 0.001 * (i as f64 - 5.0)).collect())
+            .f64(lab::LABEL, (0..n).map(|i| [-1.0, 0.0, 1.0][i as usize % 3]).collect())
             .f64(lab::TARGET, vec![0.01; n as usize])
-            .f64(lab::BAR, f((0..n).map(|i| i as f64).collect()))
+            .f64(lab::BAR, (0..n).map(|i| i as f64).collect())
             .f64(lab::BARS_HELD, vec![1.0; n as usize])
             .build()
             .unwrap();
