@@ -201,18 +201,17 @@ fn score_chunk<const CLOSE: bool>(prices: &Prices<'_>, paths: &Paths, base: usiz
         for (d, &m) in s.sl.iter_mut().zip(&lanes.sl) {
             *d = distance(m, target);
         }
-        if CLOSE {
-            s.f_threshold.copy_from_slice(&s.pt);
-            s.a_threshold.copy_from_slice(&s.sl);
-        } else {
+        // (close-mode records are returns: their thresholds are the distances themselves)
+        if !CLOSE {
             for (((f, a), &pt), &sl) in s.f_threshold.iter_mut().zip(s.a_threshold.iter_mut()).zip(&s.pt).zip(&s.sl) {
                 let (pt_level, sl_level) = levels(c0, pt, sl, side);
                 (*f, *a) = (side * pt_level, -side * sl_level);
             }
         }
+        let (f_threshold, a_threshold) = if CLOSE { (&s.pt, &s.sl) } else { (&s.f_threshold, &s.a_threshold) };
         // 2. the first record reaching each barrier: records increase, so its index is the
         //    count of those that do not reach it (`>` in close mode, `>=` in high/low)
-        for (values, threshold, count) in [(&f_val, &s.f_threshold, &mut s.f_count), (&a_val, &s.a_threshold, &mut s.a_count)] {
+        for (values, threshold, count) in [(&f_val, f_threshold, &mut s.f_count), (&a_val, a_threshold, &mut s.a_count)] {
             count.fill(0);
             for &v in &values[..values.len() - 1] {
                 for (c, &t) in count.iter_mut().zip(threshold.iter()) {
