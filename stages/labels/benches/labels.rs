@@ -6,14 +6,15 @@
 //! pt = sl = 1; the search runs 1,000 evaluations (50 x 20) of pt, sl in [0.5, 4] at H = 20,
 //! in close mode (as the peer) and in high/low mode (the stage's default).
 //! Threads: `RAYON_NUM_THREADS`. Prints the median wall time of 5 runs per labelling
-//! measurement, of 3 searches in close mode and of one in high/low mode.
+//! measurement, of 3 searches in close mode and of one in high/low mode. With `--groups`
+//! it times instead one generation scored one by one against the rank grid, by group size.
 
 use std::time::Instant;
 
 use mlfactory_labels::barrier::{BarrierSpec, Prices, TieRule, TouchMode};
 use mlfactory_labels::label::{Event, LabelRule, Vertical, label_events};
 use mlfactory_labels::optimize::ga::{self, GaConfig};
-use mlfactory_labels::optimize::objective::{Candidate, Objective, score_all};
+use mlfactory_labels::optimize::objective::{Candidate, Objective, grid_group, score_all, score_grouped};
 use mlfactory_labels::optimize::paths::Paths;
 use mlfactory_labels::target::atr_ratio;
 use mlfactory_market::Bars;
@@ -64,6 +65,26 @@ fn main() {
     let bounds = [(0.5, 4.0), (0.5, 4.0)];
     let obj = Objective::default();
     let ev = &events[..cut - 20];
+    if std::env::args().any(|a| a == "--groups") {
+        // one generation of `size` candidates sharing H = 20, spread over pt, sl in [0.5, 4]:
+        // one by one against the rank grid (where `score_all` switches: `grid_group`)
+        for mode in [TouchMode::Close, TouchMode::HighLow] {
+            let paths = Paths::build(&prices, ev, 20, mode);
+            for size in [1usize, 4, 8, 16, 24, 32, 48] {
+                let spread = |i: usize, step: f64| 0.5 + 3.5 * (i as f64 * step).fract();
+                let cands: Vec<Candidate> = (0..size)
+                    .map(|i| Candidate { spec: BarrierSpec { pt: spread(i, 0.618), sl: spread(i, 0.377), mode, tie: TieRule::Stop }, horizon: 20, rule })
+                    .collect();
+                let [direct, grid] = [usize::MAX, 1].map(|from| {
+                    median_secs(3, || {
+                        std::hint::black_box(score_grouped(&prices, ev, &paths, &cands, &obj, from));
+                    })
+                });
+                println!("{mode:?}, a group of {size}: one by one {:.0} ms, rank grid {:.0} ms (grid_group: {})", direct * 1e3, grid * 1e3, grid_group(mode));
+            }
+        }
+        return;
+    }
     for (mode, runs) in [(TouchMode::Close, 3), (TouchMode::HighLow, 1)] {
         let secs = median_secs(runs, || {
             // the records are built inside the timed search, as the stage builds them

@@ -176,8 +176,21 @@ fn close_touch(close: &[f64], c0: f64, entry: usize, last: usize, pt: f64, sl: f
 /// its own side, where no price reaches it.
 #[inline]
 pub(crate) fn levels(c0: f64, pt: f64, sl: f64, side: f64) -> (f64, f64) {
-    let (pt_level, sl_level) = if side > 0.0 { (c0 * (1.0 + pt), c0 * (1.0 - sl)) } else { (c0 * (1.0 - pt), c0 * (1.0 + sl)) };
-    (if pt.is_finite() { pt_level } else { side * f64::INFINITY }, if sl.is_finite() { sl_level } else { -side * f64::INFINITY })
+    (profit_level(c0, pt, side), stop_level(c0, sl, side))
+}
+
+/// The profit-taking level of [`levels`] alone.
+#[inline]
+pub(crate) fn profit_level(c0: f64, pt: f64, side: f64) -> f64 {
+    let level = if side > 0.0 { c0 * (1.0 + pt) } else { c0 * (1.0 - pt) };
+    if pt.is_finite() { level } else { side * f64::INFINITY }
+}
+
+/// The stop-loss level of [`levels`] alone.
+#[inline]
+pub(crate) fn stop_level(c0: f64, sl: f64, side: f64) -> f64 {
+    let level = if side > 0.0 { c0 * (1.0 - sl) } else { c0 * (1.0 + sl) };
+    if sl.is_finite() { level } else { -side * f64::INFINITY }
 }
 
 /// High/low touches in price space, with gaps resolved at the open.
@@ -201,7 +214,9 @@ fn high_low_touch(prices: &Prices<'_>, c0: f64, entry: usize, last: usize, pt: f
 #[inline]
 pub(crate) fn resolve_bar(open: f64, j: usize, c0: f64, pt: f64, sl: f64, side: f64, tie: TieRule, fav: bool, adv: bool) -> Touch {
     let open_ret = path_return(open, c0, side);
-    let (gap_pt, gap_sl) = (open_ret >= pt, open_ret <= -sl);
+    // an open beyond a barrier lies in a range that reached it; testing the flag too keeps
+    // the return-space test from overruling the price-space one by a rounding
+    let (gap_pt, gap_sl) = (fav && open_ret >= pt, adv && open_ret <= -sl);
     let profit_first = if fav && adv { tie == TieRule::Profit } else { fav };
     // selects rather than branches: the barrier search scores many candidates per bar
     let profit = gap_pt || (!gap_sl && profit_first);

@@ -92,7 +92,7 @@ pub struct TripleBarrier;
 impl Stage for TripleBarrier {
     type Params = TripleBarrierParams;
     const KIND: &'static str = "labels.triple_barrier";
-    const VERSION: &'static str = "1";
+    const VERSION: &'static str = "2";
     const ABOUT: &'static str = "Triple-barrier labels (pt / sl / vertical) at several horizons, with causal volatility targets and meta-labeling.";
     const INPUTS: &'static [InputSlot] = &[
         InputSlot::one("bars", "bars (ts, open, high, low, close)"),

@@ -6,9 +6,12 @@
 //! targets and labels all come from the training bars, and an event whose label is not
 //! known by the boundary is not scored.
 
+mod direct;
 pub mod ga;
+mod grid;
 pub mod objective;
 pub mod paths;
+mod ranks;
 
 use mlfactory_artifacts::Format;
 use mlfactory_engine::stage::{InputSlot, OutputSlot, ParamIssue, Stage, StageContext, StageError, StageInputs, StageOutput};
@@ -123,7 +126,7 @@ pub struct Optimize;
 impl Stage for Optimize {
     type Params = OptimizeParams;
     const KIND: &'static str = "labels.optimize";
-    const VERSION: &'static str = "1";
+    const VERSION: &'static str = "2";
     const ABOUT: &'static str = "Genetic search over pt, sl, horizon and min_ret, scored on the training bars only; feeds labels.triple_barrier.";
     const INPUTS: &'static [InputSlot] = &[InputSlot::one("bars", "bars (ts, open, high, low, close)")];
     const OUTPUTS: &'static [OutputSlot] = &[

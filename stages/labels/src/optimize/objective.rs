@@ -7,17 +7,20 @@
 //!   (label x ret - cost) over events with a non-zero label, not annualised;
 //! - `fitness = balance_weight x balance + sharpe_weight x sharpe`.
 //!
-//! A whole generation is scored in one pass over the events ([`score_all`]): each event's
-//! first touch comes from its path records ([`Paths`]), which give exactly the labels
+//! A whole generation is scored together ([`score_all`]): each event's first touch comes
+//! from its path records ([`Paths`]), which give exactly the labels
 //! [`first_touch`](crate::barrier::first_touch) would. Statistics are accumulated per
 //! fixed chunk of events and combined in order, without materialising the labels, so the
 //! scores do not depend on the thread count.
 
-use rayon::prelude::*;
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
+use super::grid::{self, Group};
+use super::direct;
 use super::paths::Paths;
-use crate::barrier::{Barrier, BarrierSpec, Prices, TouchMode, distance, levels, multiple, path_return, resolve_bar};
+use crate::barrier::{BarrierSpec, Prices, TieRule, TouchMode};
 use crate::label::{Event, LabelRule};
 
 /// Weights and costs of the objective.
@@ -59,16 +62,18 @@ pub struct Candidate {
     pub rule: LabelRule,
 }
 
-#[derive(Clone, Copy, Default)]
-struct Acc {
-    classes: [usize; 3],
-    trades: usize,
-    sum: f64,
-    sumsq: f64,
+/// The sums a score is made of: class counts of the labelled events, and the count, sum
+/// and sum of squares of the trades' net returns.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Acc {
+    pub(super) classes: [usize; 3],
+    pub(super) trades: usize,
+    pub(super) sum: f64,
+    pub(super) sumsq: f64,
 }
 
 impl Acc {
-    fn add(&mut self, other: &Self) {
+    pub(super) fn add(&mut self, other: &Self) {
         for c in 0..3 {
             self.classes[c] += other.classes[c];
         }
@@ -79,176 +84,66 @@ impl Acc {
 }
 
 /// Events per parallel chunk (fixed, so scores never depend on the thread count).
-const CHUNK: usize = 16_384;
+pub(super) const CHUNK: usize = 16_384;
 
 /// Scores every candidate on `events` (all within `prices`, which ends at the training
 /// boundary), from their `paths`.
 ///
-/// Events are the outer loop and candidates the inner one, so each event's records are
-/// read once for the whole generation, and the inner loop is free of data-dependent
-/// branches (touch or not, which barrier, which label are selects). Every candidate still
-/// accumulates its events in order, chunk by chunk, so its score is the one it would get
-/// alone, on any number of threads.
+/// Candidates that share horizon, label rule and tie rule with enough others (see
+/// [`grid_group`]) are scored together on the rank [`grid`](super::grid), whose cost per
+/// event hardly grows with the group; the others one by one ([`direct`](super::direct)).
+/// Either way a score is fixed by the batch, never by the thread count.
 ///
 /// # Panics
 /// When `paths` were built for another touch mode or a shorter horizon than a candidate's.
 pub fn score_all(prices: &Prices<'_>, events: &[Event], paths: &Paths, candidates: &[Candidate], objective: &Objective) -> Vec<Score> {
+    score_grouped(prices, events, paths, candidates, objective, grid_group(paths.mode))
+}
+
+/// The smallest group scored on the rank grid: below it, scoring the candidates one by
+/// one is faster. Measured on 1M events, one thread (`cargo bench --workspace --bench
+/// labels -- FILE --groups`): the grid costs about as much as 20 candidates one by one
+/// in close mode and 30 in high/low mode, whatever the group's size.
+pub fn grid_group(mode: TouchMode) -> usize {
+    match mode {
+        TouchMode::Close => 20,
+        TouchMode::HighLow => 32,
+    }
+}
+
+/// [`score_all`] with every group of at least `grid_group` candidates on the grid (1: all
+/// of them; `usize::MAX`: none), to compare the two ways.
+///
+/// # Panics
+/// As [`score_all`].
+pub fn score_grouped(prices: &Prices<'_>, events: &[Event], paths: &Paths, candidates: &[Candidate], objective: &Objective, grid_group: usize) -> Vec<Score> {
     for c in candidates {
         assert!(c.spec.mode == paths.mode && c.horizon <= paths.horizon, "path records for {:?} up to {} bars cannot score {c:?}", paths.mode, paths.horizon);
     }
     let cost = objective.cost_bps * 1e-4;
-    let lanes = Lanes::new(candidates);
-    let parts: Vec<Vec<Acc>> = events
-        .par_chunks(CHUNK)
-        .enumerate()
-        .map(|(chunk_index, chunk)| match paths.mode {
-            TouchMode::Close => score_chunk::<true>(prices, paths, chunk_index * CHUNK, chunk, &lanes, cost),
-            TouchMode::HighLow => score_chunk::<false>(prices, paths, chunk_index * CHUNK, chunk, &lanes, cost),
-        })
-        .collect();
-    (0..candidates.len())
-        .map(|c| {
-            let mut total = Acc::default();
-            for part in &parts {
-                total.add(&part[c]);
+    let mut groups: BTreeMap<(u32, u64, bool, bool), Vec<usize>> = BTreeMap::new();
+    for (i, c) in candidates.iter().enumerate() {
+        groups.entry((c.horizon, c.rule.min_ret.to_bits(), c.rule.meta, c.spec.tie == TieRule::Profit)).or_default().push(i);
+    }
+    let mut totals = vec![Acc::default(); candidates.len()];
+    let mut alone = Vec::new();
+    for members in groups.into_values() {
+        if members.len() >= grid_group {
+            let group = Group::new(candidates, members);
+            for (&i, acc) in group.members.iter().zip(grid::score(prices, events, paths, &group, cost)) {
+                totals[i] = acc;
             }
-            finish(&total, candidates[c].rule.meta, objective)
-        })
-        .collect()
-}
-
-/// The candidates as the inner loops read them: one array per field (lanes).
-struct Lanes<'a> {
-    candidates: &'a [Candidate],
-    /// The barrier multiples, infinite when the barrier is disabled.
-    pt: Vec<f64>,
-    sl: Vec<f64>,
-    horizon: Vec<u32>,
-    /// The distinct horizons, and each candidate's index among them: an event's vertical
-    /// return is computed once per horizon, not once per candidate.
-    horizons: Vec<u32>,
-    horizon_of: Vec<usize>,
-}
-
-impl<'a> Lanes<'a> {
-    fn new(candidates: &'a [Candidate]) -> Self {
-        let mut horizons: Vec<u32> = candidates.iter().map(|c| c.horizon).collect();
-        horizons.sort_unstable();
-        horizons.dedup();
-        Self {
-            candidates,
-            pt: candidates.iter().map(|c| multiple(c.spec.pt)).collect(),
-            sl: candidates.iter().map(|c| multiple(c.spec.sl)).collect(),
-            horizon: candidates.iter().map(|c| c.horizon).collect(),
-            horizon_of: candidates.iter().map(|c| horizons.binary_search(&c.horizon).unwrap_or_default()).collect(),
-            horizons,
+        } else {
+            alone.extend(members);
         }
     }
-}
-
-/// Per-lane scratch and accumulators of one chunk.
-struct Scratch {
-    pt: Vec<f64>,
-    sl: Vec<f64>,
-    f_threshold: Vec<f64>,
-    a_threshold: Vec<f64>,
-    f_count: Vec<u64>,
-    a_count: Vec<u64>,
-    acc: Vec<Acc>,
-}
-
-/// The accumulators of every candidate over one chunk of events (`base` is the index of
-/// its first event), in close mode (`CLOSE`) or high/low mode.
-///
-/// Per event, the candidates go through three simple loops (barrier thresholds, counts of
-/// the records below them, then the exit and its statistics), which the compiler turns
-/// into vector code.
-fn score_chunk<const CLOSE: bool>(prices: &Prices<'_>, paths: &Paths, base: usize, chunk: &[Event], lanes: &Lanes<'_>, cost: f64) -> Vec<Acc> {
-    let last = prices.len() - 1;
-    let n = lanes.candidates.len();
-    let mut s = Scratch {
-        pt: vec![0.0; n],
-        sl: vec![0.0; n],
-        f_threshold: vec![0.0; n],
-        a_threshold: vec![0.0; n],
-        f_count: vec![0; n],
-        a_count: vec![0; n],
-        acc: vec![Acc::default(); n],
-    };
-    // each event's records, closed by a sentinel that no candidate reaches
-    let (mut f_off, mut f_val, mut a_off, mut a_val) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    // each event's vertical returns by horizon, and whether they lie within the data
-    let mut vertical = vec![(0.0, false); lanes.horizons.len()];
-    for (k, ev) in chunk.iter().enumerate() {
-        for (records, off, val) in [(&paths.favourable, &mut f_off, &mut f_val), (&paths.adverse, &mut a_off, &mut a_val)] {
-            let (o, v) = records.of(base + k);
-            off.clear();
-            off.extend_from_slice(o);
-            off.push(u32::MAX);
-            val.clear();
-            val.extend_from_slice(v);
-            val.push(0.0);
-        }
-        let (c0, side, target) = (prices.close[ev.bar], f64::from(ev.side), ev.target);
-        for (v, &h) in vertical.iter_mut().zip(&lanes.horizons) {
-            let end = ev.bar + h as usize;
-            *v = if end <= last { (path_return(prices.close[end], c0, side), true) } else { (0.0, false) };
-        }
-        // 1. barrier distances and the records' thresholds
-        for (d, &m) in s.pt.iter_mut().zip(&lanes.pt) {
-            *d = distance(m, target);
-        }
-        for (d, &m) in s.sl.iter_mut().zip(&lanes.sl) {
-            *d = distance(m, target);
-        }
-        // (close-mode records are returns: their thresholds are the distances themselves)
-        if !CLOSE {
-            for (((f, a), &pt), &sl) in s.f_threshold.iter_mut().zip(s.a_threshold.iter_mut()).zip(&s.pt).zip(&s.sl) {
-                let (pt_level, sl_level) = levels(c0, pt, sl, side);
-                (*f, *a) = (side * pt_level, -side * sl_level);
-            }
-        }
-        let (f_threshold, a_threshold) = if CLOSE { (&s.pt, &s.sl) } else { (&s.f_threshold, &s.a_threshold) };
-        // 2. the first record reaching each barrier: records increase, so its index is the
-        //    count of those that do not reach it (`>` in close mode, `>=` in high/low)
-        for (values, threshold, count) in [(&f_val, f_threshold, &mut s.f_count), (&a_val, a_threshold, &mut s.a_count)] {
-            count.fill(0);
-            for &v in &values[..values.len() - 1] {
-                for (c, &t) in count.iter_mut().zip(threshold.iter()) {
-                    *c += u64::from(if CLOSE { v <= t } else { v < t });
-                }
-            }
-        }
-        // 3. the exit, its label and the statistics
-        for p in 0..n {
-            let cand = &lanes.candidates[p];
-            let (f, a) = (s.f_count[p] as usize, s.a_count[p] as usize);
-            let (f_at, a_at) = (f_off[f], a_off[a]);
-            let at = f_at.min(a_at);
-            let touched = at <= lanes.horizon[p];
-            let (touch_barrier, touch_ret) = if CLOSE {
-                // close mode checks the stop first; one close cannot pass both barriers anyway
-                let stop = a_at <= f_at;
-                (if stop { Barrier::Sl } else { Barrier::Pt }, if stop { -a_val[a] } else { f_val[f] })
-            } else {
-                let bar = (ev.bar + at.min(lanes.horizon[p]) as usize).min(last);
-                let t = resolve_bar(prices.open[bar], bar, c0, s.pt[p], s.sl[p], side, cand.spec.tie, f_at == at, a_at == at);
-                (t.barrier, t.ret)
-            };
-            let (vertical_ret, vertical_known) = vertical[lanes.horizon_of[p]];
-            let known = touched || vertical_known;
-            let (barrier, ret) = if touched { (touch_barrier, touch_ret) } else { (Barrier::Vertical, vertical_ret) };
-            let label = cand.rule.label(barrier, ret);
-            let pnl = if cand.rule.meta { ret } else { f64::from(label) * ret } - cost;
-            let traded = known && label != 0;
-            let acc = &mut s.acc[p];
-            acc.classes[(label + 1) as usize] += usize::from(known);
-            acc.trades += usize::from(traded);
-            acc.sum += if traded { pnl } else { 0.0 };
-            acc.sumsq += if traded { pnl * pnl } else { 0.0 };
+    if !alone.is_empty() {
+        let batch: Vec<Candidate> = alone.iter().map(|&i| candidates[i]).collect();
+        for (&i, acc) in alone.iter().zip(direct::score(prices, events, paths, &batch, cost)) {
+            totals[i] = acc;
         }
     }
-    s.acc
+    totals.iter().zip(candidates).map(|(total, c)| finish(total, c.rule.meta, objective)).collect()
 }
 
 fn finish(total: &Acc, meta: bool, objective: &Objective) -> Score {
@@ -276,7 +171,6 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::barrier::TieRule;
     use crate::label::{Vertical, label_events};
 
     /// A path with wicks, gaps and ties: closes from `steps`, opens gapping by `gaps`.
@@ -291,12 +185,19 @@ mod tests {
         (open, high, low, close)
     }
 
-    /// Every candidate's score equals the statistics of the labels `label_events` writes.
+    /// Every candidate's score equals the statistics of the labels `label_events` writes,
+    /// scored one by one and on the rank grid (every group, even of one).
     fn check_against_labels(p: &Prices<'_>, events: &[Event], candidates: &[Candidate], obj: &Objective) {
         let longest = candidates.iter().map(|c| c.horizon).max().unwrap();
         let mode = candidates[0].spec.mode;
-        let scores = score_all(p, events, &Paths::build(p, events, longest, mode), candidates, obj);
-        for (cand, s) in candidates.iter().zip(&scores) {
+        let paths = Paths::build(p, events, longest, mode);
+        for grid_group in [usize::MAX, 1] {
+            check_scores(events, p, candidates, obj, &score_grouped(p, events, &paths, candidates, obj, grid_group));
+        }
+    }
+
+    fn check_scores(events: &[Event], p: &Prices<'_>, candidates: &[Candidate], obj: &Objective, scores: &[Score]) {
+        for (cand, s) in candidates.iter().zip(scores) {
             let rows = label_events(p, events, &[cand.horizon], &cand.spec, &cand.rule);
             assert_eq!(s.labelled, rows.len(), "{cand:?}");
             let cost = obj.cost_bps * 1e-4;
@@ -364,6 +265,38 @@ mod tests {
             let cands: Vec<Candidate> = cands
                 .iter()
                 .map(|&(pt, sl, horizon, min_ret)| Candidate { spec: BarrierSpec { pt: pt - 0.3, sl: sl - 0.3, mode, tie }, horizon, rule: LabelRule { min_ret, meta } })
+                .collect();
+            check_against_labels(&p, &events, &cands, &Objective { balance_weight: 0.7, sharpe_weight: 1.3, cost_bps: 2.0 });
+        }
+
+        /// Groups on the rank grid: many candidates per horizon and rule, some sharing a
+        /// multiple, some with a barrier disabled.
+        #[test]
+        fn grid_groups_score_what_the_scan_labels(
+            steps in prop::collection::vec(-0.01f64..0.01, 20..300),
+            gaps in prop::collection::vec(-0.006f64..0.006, 1..7),
+            cands in prop::collection::vec((0.0f64..3.0, 0.0f64..3.0, 0usize..3, any::<bool>()), 2..16),
+            shared in any::<bool>(),
+            close_mode in any::<bool>(),
+            profit_tie in any::<bool>(),
+            meta in any::<bool>(),
+        ) {
+            let (open, high, low, close) = path(&steps, &gaps);
+            let p = Prices { open: &open, high: &high, low: &low, close: &close };
+            let events: Vec<Event> = (0..close.len())
+                .map(|bar| Event { bar, target: 0.002 + 0.001 * (bar % 3) as f64, side: if meta && bar % 3 == 1 { -1 } else { 1 }, vertical: Vertical::Horizons })
+                .collect();
+            let mode = if close_mode { TouchMode::Close } else { TouchMode::HighLow };
+            let tie = if profit_tie { TieRule::Profit } else { TieRule::Stop };
+            let cands: Vec<Candidate> = cands
+                .iter()
+                .enumerate()
+                .map(|(i, &(pt, sl, horizon, dead_zone))| {
+                    // every other candidate shares its multiples with the one before
+                    let (pt, sl) = if shared && i % 2 == 1 { (cands[i - 1].0, cands[i - 1].1) } else { (pt, sl) };
+                    let spec = BarrierSpec { pt: pt - 0.2, sl: sl - 0.2, mode, tie };
+                    Candidate { spec, horizon: [3, 12, 30][horizon], rule: LabelRule { min_ret: if dead_zone { 0.003 } else { 0.0 }, meta } }
+                })
                 .collect();
             check_against_labels(&p, &events, &cands, &Objective { balance_weight: 0.7, sharpe_weight: 1.3, cost_bps: 2.0 });
         }
