@@ -102,12 +102,12 @@ pub fn score_all(prices: &Prices<'_>, events: &[Event], paths: &Paths, candidate
 
 /// The smallest group scored on the rank grid: below it, scoring the candidates one by
 /// one is faster. Measured on 1M events, one thread (`cargo bench --workspace --bench
-/// labels -- FILE --groups`): the grid costs about as much as 20 candidates one by one
-/// in close mode and 30 in high/low mode, whatever the group's size.
+/// labels -- FILE --groups`): the grid costs about as much as 23 candidates one by one
+/// in close mode and 36 in high/low mode, whatever the group's size.
 pub fn grid_group(mode: TouchMode) -> usize {
     match mode {
-        TouchMode::Close => 20,
-        TouchMode::HighLow => 32,
+        TouchMode::Close => 24,
+        TouchMode::HighLow => 36,
     }
 }
 
