@@ -135,6 +135,9 @@ struct Scratch<const N: usize> {
     a_opens: Vec<f64>,
 }
 
+/// The sums of every member over one chunk of events (`base` is the index of its first
+/// event), in close mode (`CLOSE`, `N` = [`CLOSE_WIDTH`]) or high/low mode
+/// ([`HIGH_LOW_WIDTH`]), padded to [`HIGH_LOW_WIDTH`].
 fn chunk_sums<const CLOSE: bool, const N: usize>(prices: &Prices<'_>, paths: &Paths, base: usize, chunk: &[Event], group: &Group, cost: f64) -> Vec<[f64; HIGH_LOW_WIDTH]> {
     let p = group.members.len();
     let width = p + 1;
@@ -151,9 +154,8 @@ fn chunk_sums<const CLOSE: bool, const N: usize>(prices: &Prices<'_>, paths: &Pa
     for (k, ev) in chunk.iter().enumerate() {
         let (c0, side, target) = (prices.close[ev.bar], f64::from(ev.side), ev.target);
         let ((f_off, f_val), (a_off, a_val)) = (within(&paths.favourable, base + k, h), within(&paths.adverse, base + k, h));
-        // rows: pt ranks, where the favourable records are first reached
-        // a barrier's distance grows with its rank, and so does its price level; `key`
-        // says roughly up to which multiple a record reaches (where the test turns)
+        // rows (pt ranks) by the favourable records, columns (sl ranks) by the adverse
+        // ones: a barrier's distance grows with its rank, and so does its price level
         let inv = 1.0 / target;
         if CLOSE {
             // close-mode records are returns: a record reaches a barrier when it is beyond

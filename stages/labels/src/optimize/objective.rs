@@ -173,8 +173,11 @@ mod tests {
     use super::*;
     use crate::label::{Vertical, label_events};
 
+    /// Open, high, low and close columns.
+    type Ohlc = (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
+
     /// A path with wicks, gaps and ties: closes from `steps`, opens gapping by `gaps`.
-    fn path(steps: &[f64], gaps: &[f64]) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+    fn path(steps: &[f64], gaps: &[f64]) -> Ohlc {
         let mut close = vec![100.0];
         for s in steps {
             close.push(close.last().unwrap() * (1.0 + s));
@@ -242,6 +245,21 @@ mod tests {
         }
     }
 
+    /// A property case: the path of `steps` and `gaps`, and events on most of its bars
+    /// with varied targets (alternating sides when meta-labeling).
+    fn case(steps: &[f64], gaps: &[f64], meta: bool) -> (Ohlc, Vec<Event>) {
+        let bars = path(steps, gaps);
+        let events = (0..bars.3.len())
+            .filter(|b| b % 5 != 2)
+            .map(|bar| Event { bar, target: 0.002 + 0.001 * (bar % 4) as f64, side: if meta && bar % 2 == 1 { -1 } else { 1 }, vertical: Vertical::Horizons })
+            .collect();
+        (bars, events)
+    }
+
+    fn touch(close_mode: bool, profit_tie: bool) -> (TouchMode, TieRule) {
+        (if close_mode { TouchMode::Close } else { TouchMode::HighLow }, if profit_tie { TieRule::Profit } else { TieRule::Stop })
+    }
+
     proptest! {
         /// Scoring from path records is the scan, exactly: every mode, side, tie rule,
         /// gaps, disabled barriers, meta-labels and horizons shorter than the records'.
@@ -254,14 +272,9 @@ mod tests {
             profit_tie in any::<bool>(),
             meta in any::<bool>(),
         ) {
-            let (open, high, low, close) = path(&steps, &gaps);
+            let ((open, high, low, close), events) = case(&steps, &gaps, meta);
             let p = Prices { open: &open, high: &high, low: &low, close: &close };
-            let events: Vec<Event> = (0..close.len())
-                .filter(|b| b % 5 != 2)
-                .map(|bar| Event { bar, target: 0.002 + 0.001 * (bar % 4) as f64, side: if meta && bar % 2 == 1 { -1 } else { 1 }, vertical: Vertical::Horizons })
-                .collect();
-            let mode = if close_mode { TouchMode::Close } else { TouchMode::HighLow };
-            let tie = if profit_tie { TieRule::Profit } else { TieRule::Stop };
+            let (mode, tie) = touch(close_mode, profit_tie);
             let cands: Vec<Candidate> = cands
                 .iter()
                 .map(|&(pt, sl, horizon, min_ret)| Candidate { spec: BarrierSpec { pt: pt - 0.3, sl: sl - 0.3, mode, tie }, horizon, rule: LabelRule { min_ret, meta } })
@@ -281,13 +294,9 @@ mod tests {
             profit_tie in any::<bool>(),
             meta in any::<bool>(),
         ) {
-            let (open, high, low, close) = path(&steps, &gaps);
+            let ((open, high, low, close), events) = case(&steps, &gaps, meta);
             let p = Prices { open: &open, high: &high, low: &low, close: &close };
-            let events: Vec<Event> = (0..close.len())
-                .map(|bar| Event { bar, target: 0.002 + 0.001 * (bar % 3) as f64, side: if meta && bar % 3 == 1 { -1 } else { 1 }, vertical: Vertical::Horizons })
-                .collect();
-            let mode = if close_mode { TouchMode::Close } else { TouchMode::HighLow };
-            let tie = if profit_tie { TieRule::Profit } else { TieRule::Stop };
+            let (mode, tie) = touch(close_mode, profit_tie);
             let cands: Vec<Candidate> = cands
                 .iter()
                 .enumerate()
