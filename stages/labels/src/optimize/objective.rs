@@ -245,6 +245,31 @@ mod tests {
         }
     }
 
+    #[test]
+    fn scores_do_not_depend_on_the_thread_count() {
+        // more events than two chunks, so that several threads share them
+        let n = 2 * CHUNK + 500;
+        let steps: Vec<f64> = (1..n).map(|i| 0.003 * ((i as f64) * 0.37).sin() + 0.002 * ((i as f64) * 0.011).cos()).collect();
+        let (open, high, low, close) = path(&steps, &[0.001, -0.002, 0.0]);
+        let p = Prices { open: &open, high: &high, low: &low, close: &close };
+        let events: Vec<Event> = (0..n - 30).map(|bar| Event { bar, target: 0.003, side: 1, vertical: Vertical::Horizons }).collect();
+        let rule = LabelRule { min_ret: 0.0005, meta: false };
+        let pool = |threads| rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        for mode in [TouchMode::Close, TouchMode::HighLow] {
+            let paths = Paths::build(&p, &events, 20, mode);
+            let cands: Vec<Candidate> = (0..30)
+                .map(|i| Candidate { spec: BarrierSpec { pt: 0.5 + 0.1 * f64::from(i), sl: 3.5 - 0.1 * f64::from(i), mode, tie: TieRule::Stop }, horizon: 20, rule })
+                .collect();
+            // both ways: every group on the grid, and every candidate one by one
+            for grid_group in [1, usize::MAX] {
+                let bits = || -> Vec<(u64, u64, usize, usize)> {
+                    score_grouped(&p, &events, &paths, &cands, &Objective::default(), grid_group).iter().map(|s| (s.fitness.to_bits(), s.sharpe.to_bits(), s.labelled, s.trades)).collect()
+                };
+                assert_eq!(pool(1).install(bits), pool(3).install(bits), "{mode:?}, grid from {grid_group}");
+            }
+        }
+    }
+
     /// A property case: the path of `steps` and `gaps`, and events on most of its bars
     /// with varied targets (alternating sides when meta-labeling).
     fn case(steps: &[f64], gaps: &[f64], meta: bool) -> (Ohlc, Vec<Event>) {
