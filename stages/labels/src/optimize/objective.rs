@@ -288,33 +288,14 @@ mod tests {
     proptest! {
         /// Scoring from path records is the scan, exactly: every mode, side, tie rule,
         /// gaps, disabled barriers, meta-labels and horizons shorter than the records'.
+        /// With `grouped`, the candidates share a few horizons and rules (the rank grid's
+        /// groups), and every other one the multiples of the one before.
         #[test]
         fn records_score_what_the_scan_labels(
             steps in prop::collection::vec(-0.01f64..0.01, 20..400),
             gaps in prop::collection::vec(-0.006f64..0.006, 1..7),
-            cands in prop::collection::vec((0.0f64..3.0, 0.0f64..3.0, 1u32..30, 0.0f64..0.004), 1..6),
-            close_mode in any::<bool>(),
-            profit_tie in any::<bool>(),
-            meta in any::<bool>(),
-        ) {
-            let ((open, high, low, close), events) = case(&steps, &gaps, meta);
-            let p = Prices { open: &open, high: &high, low: &low, close: &close };
-            let (mode, tie) = touch(close_mode, profit_tie);
-            let cands: Vec<Candidate> = cands
-                .iter()
-                .map(|&(pt, sl, horizon, min_ret)| Candidate { spec: BarrierSpec { pt: pt - 0.3, sl: sl - 0.3, mode, tie }, horizon, rule: LabelRule { min_ret, meta } })
-                .collect();
-            check_against_labels(&p, &events, &cands, &Objective { balance_weight: 0.7, sharpe_weight: 1.3, cost_bps: 2.0 });
-        }
-
-        /// Groups on the rank grid: many candidates per horizon and rule, some sharing a
-        /// multiple, some with a barrier disabled.
-        #[test]
-        fn grid_groups_score_what_the_scan_labels(
-            steps in prop::collection::vec(-0.01f64..0.01, 20..300),
-            gaps in prop::collection::vec(-0.006f64..0.006, 1..7),
-            cands in prop::collection::vec((0.0f64..3.0, 0.0f64..3.0, 0usize..3, any::<bool>()), 2..16),
-            shared in any::<bool>(),
+            cands in prop::collection::vec((0.0f64..3.0, 0.0f64..3.0, 1u32..30, 0.0f64..0.004), 1..16),
+            grouped in any::<bool>(),
             close_mode in any::<bool>(),
             profit_tie in any::<bool>(),
             meta in any::<bool>(),
@@ -325,11 +306,14 @@ mod tests {
             let cands: Vec<Candidate> = cands
                 .iter()
                 .enumerate()
-                .map(|(i, &(pt, sl, horizon, dead_zone))| {
-                    // every other candidate shares its multiples with the one before
-                    let (pt, sl) = if shared && i % 2 == 1 { (cands[i - 1].0, cands[i - 1].1) } else { (pt, sl) };
-                    let spec = BarrierSpec { pt: pt - 0.2, sl: sl - 0.2, mode, tie };
-                    Candidate { spec, horizon: [3, 12, 30][horizon], rule: LabelRule { min_ret: if dead_zone { 0.003 } else { 0.0 }, meta } }
+                .map(|(i, &(pt, sl, horizon, min_ret))| {
+                    let (pt, sl, horizon, min_ret) = if grouped {
+                        let (pt, sl) = if i % 2 == 1 { (cands[i - 1].0, cands[i - 1].1) } else { (pt, sl) };
+                        (pt, sl, [3, 12, 30][horizon as usize % 3], if min_ret > 0.002 { 0.003 } else { 0.0 })
+                    } else {
+                        (pt, sl, horizon, min_ret)
+                    };
+                    Candidate { spec: BarrierSpec { pt: pt - 0.3, sl: sl - 0.3, mode, tie }, horizon, rule: LabelRule { min_ret, meta } }
                 })
                 .collect();
             check_against_labels(&p, &events, &cands, &Objective { balance_weight: 0.7, sharpe_weight: 1.3, cost_bps: 2.0 });
