@@ -67,10 +67,11 @@ impl Group {
 }
 
 /// Width of a cell's sums: three class counts, then the trade return's constant part `a`
-/// and `a^2`, then (high/low mode only) its pt coefficient `b`, `2ab`, `b^2` and its sl
-/// coefficient `c`, `2ac`, `c^2`.
+/// and `a^2`, then (high/low mode only) its pt coefficient `b` and `b^2` and its sl
+/// coefficient `c` and `c^2`. A return with a coefficient is the barrier's, whose `a` is
+/// always `-cost`: the cross terms `2ab` and `2ac` sum to `-2 cost b` and `-2 cost c`.
 const CLOSE_WIDTH: usize = 5;
-const HIGH_LOW_WIDTH: usize = 11;
+const HIGH_LOW_WIDTH: usize = 9;
 
 /// The accumulators of every member of `group` over `events` (within `prices`, scored
 /// from `paths`), in the order of `group.members`.
@@ -103,8 +104,8 @@ pub(super) fn score(prices: &Prices<'_>, events: &[Event], paths: &Paths, group:
             Acc {
                 classes,
                 trades: classes[0] + classes[2],
-                sum: v[3] + times(v[5], m_pt) + times(v[8], m_sl),
-                sumsq: v[4] + times(v[6], m_pt) + times(times(v[7], m_pt), m_pt) + times(v[9], m_sl) + times(times(v[10], m_sl), m_sl),
+                sum: v[3] + times(v[5], m_pt) + times(v[7], m_sl),
+                sumsq: v[4] + times(times(v[6], m_pt), m_pt) - 2.0 * cost * times(v[5], m_pt) + times(times(v[8], m_sl), m_sl) - 2.0 * cost * times(v[7], m_sl),
             }
         })
         .collect()
@@ -310,7 +311,7 @@ fn cell<const N: usize>(exit: Option<(Barrier, Return)>, rule: &LabelRule, cost:
     v[3] = a;
     v[4] = a * a;
     if N > CLOSE_WIDTH {
-        v[5..].copy_from_slice(&[b, 2.0 * a * b, b * b, c, 2.0 * a * c, c * c][..N - CLOSE_WIDTH]);
+        v[5..].copy_from_slice(&[b, b * b, c, c * c][..N - CLOSE_WIDTH]);
     }
     v
 }
