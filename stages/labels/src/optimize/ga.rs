@@ -146,6 +146,7 @@ pub fn best<S>(trace: &[Individual<S>]) -> Option<&Individual<S>> {
 mod tests {
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
+    use rayon::prelude::*;
 
     use super::*;
 
@@ -170,7 +171,6 @@ mod tests {
     #[test]
     fn same_seed_same_search_on_any_thread_count() {
         let bounds = [(0.5, 4.0), (5.0, 60.0)];
-        use rayon::prelude::*;
         let eval = |gs: &[Vec<f64>]| gs.par_iter().map(|g| ((g[0] * 3.0).sin() + (g[1] / 7.0).cos(), g[1].round() as i64)).collect();
         let round = |g: &mut [f64]| g[1] = g[1].round();
         let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
