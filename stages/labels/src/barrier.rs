@@ -214,13 +214,8 @@ fn high_low_touch(prices: &Prices<'_>, c0: f64, entry: usize, last: usize, pt: f
 #[inline]
 pub(crate) fn resolve_bar(open: f64, j: usize, c0: f64, pt: f64, sl: f64, side: f64, tie: TieRule, fav: bool, adv: bool) -> Touch {
     let open_ret = path_return(open, c0, side);
-    // an open beyond a barrier lies in a range that reached it; testing the flag too keeps
-    // the return-space test from overruling the price-space one by a rounding
-    let (gap_pt, gap_sl) = (fav && open_ret >= pt, adv && open_ret <= -sl);
-    let profit_first = if fav && adv { tie == TieRule::Profit } else { fav };
-    // selects rather than branches: the barrier search scores many candidates per bar
-    let profit = gap_pt || (!gap_sl && profit_first);
-    let ret = if gap_pt || gap_sl {
+    let (profit, at_open) = exit_rule((fav, adv), (open_ret >= pt, open_ret <= -sl), tie);
+    let ret = if at_open {
         open_ret
     } else if profit {
         pt
@@ -228,6 +223,21 @@ pub(crate) fn resolve_bar(open: f64, j: usize, c0: f64, pt: f64, sl: f64, side: 
         -sl
     };
     Touch { bar: j, barrier: if profit { Barrier::Pt } else { Barrier::Sl }, ret }
+}
+
+/// The rule of [`resolve_bar`] on its own: for a bar whose range reached the favourable
+/// barrier and/or the adverse one (`fav`, `adv`), and whose open is beyond the first or
+/// the second (`open_pt`, `open_sl`), whether it exits at the profit-taking barrier
+/// and whether at its open: `(profit, at_open)`.
+///
+/// An open beyond a barrier lies in a range that reached it; requiring the flag too keeps
+/// the return-space test of the open from overruling the price-space test of the range by
+/// a rounding. Written as selects: the barrier search resolves many candidates per bar.
+#[inline]
+pub(crate) fn exit_rule((fav, adv): (bool, bool), (open_pt, open_sl): (bool, bool), tie: TieRule) -> (bool, bool) {
+    let (gap_pt, gap_sl) = (fav && open_pt, adv && open_sl);
+    let profit_first = if fav && adv { tie == TieRule::Profit } else { fav };
+    (gap_pt || (!gap_sl && profit_first), gap_pt || gap_sl)
 }
 
 #[cfg(test)]

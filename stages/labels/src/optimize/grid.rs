@@ -4,17 +4,20 @@
 //! Sort the group's P candidates by profit-taking multiple (their *pt rank*) and by
 //! stop-loss multiple (their *sl rank*). A barrier's distance grows with its multiple,
 //! so for one event the record at which a candidate first touches a side (see
-//! [`Paths`]) only steps at a few ranks: one per record within the horizon, found by a
-//! binary search. The event's outcome is then constant on the cells of a small grid in
-//! (pt rank, sl rank) space, whose rows are the favourable records and whose columns
-//! are the adverse ones. In high/low mode a record also splits its row (or column) where
-//! the bar's open stops being beyond the barrier: a gap exits at the open.
+//! [`Paths`]) only steps at a few ranks: one per record within the horizon, found from a
+//! starting rank the record's value suggests ([`Ranks`]). In high/low mode a record's run
+//! of ranks also splits where the bar's open stops being beyond the barrier: a gap exits
+//! at the open.
 //!
-//! Rather than adding each cell's outcome to every candidate inside it (a candidate per
-//! event, the cost of [`direct`](super::direct)), the event adds the 2D differences of
-//! its cell values at the cells' corners into a (P + 1) x (P + 1) array. One 2D prefix
-//! sum per chunk of events then gives every candidate the sum of its own outcomes. An
-//! event costs `O(records x log P + cells)` however many candidates share the group.
+//! Each exit of the event then covers a rectangle of (pt rank, sl rank) cells: a
+//! favourable record's rows over the columns whose adverse touch comes later, an adverse
+//! record's columns over the rows whose favourable touch comes later, a bar that reaches
+//! both, and the vertical barrier over the ranks that touch neither. Rather than adding
+//! an exit's outcome to every candidate inside its rectangle (a candidate per event, the
+//! cost of [`direct`](super::direct)), the event adds it at the rectangle's corners, as
+//! 2D differences, into a (P + 1) x (P + 1) array. One 2D prefix sum per chunk of events
+//! then gives every candidate the sum of its own outcomes. An event costs about the
+//! same however many candidates share the group.
 //!
 //! Outcomes whose return is the barrier itself (high/low mode without a gap) grow
 //! linearly with the candidate's multiple (`ret = m x target`): the cells carry the
@@ -28,7 +31,7 @@ use rayon::prelude::*;
 use super::objective::{Acc, CHUNK, Candidate};
 use super::paths::{Paths, Records};
 use super::ranks::Ranks;
-use crate::barrier::{Barrier, Prices, TieRule, TouchMode, distance, multiple, path_return, profit_level, stop_level};
+use crate::barrier::{Barrier, Prices, TieRule, TouchMode, distance, exit_rule, multiple, path_return, profit_level, stop_level};
 use crate::label::{Event, LabelRule};
 
 /// Candidates that share horizon, label rule and tie rule.
@@ -191,13 +194,11 @@ fn chunk_sums<const CLOSE: bool, const N: usize>(prices: &Prices<'_>, paths: &Pa
                 // one close cannot pass both barriers; the stop is checked first
                 Some(if a_at <= f_at { (Barrier::Sl, Return::Fixed(-a_val[col.record])) } else { (Barrier::Pt, Return::Fixed(f_val[row.record])) })
             } else {
-                // as `resolve_bar`, with the gaps decided per run of ranks
+                // `resolve_bar`'s rule, with the gaps decided per run of ranks
                 let (touch_fav, touch_adv) = (f_at == at, a_at == at);
                 let open = if touch_fav { f_opens[row.record] } else { -a_opens[col.record] };
-                let (gap_pt, gap_sl) = (touch_fav && row.gap, touch_adv && col.gap);
-                let profit_first = if touch_fav && touch_adv { group.tie == TieRule::Profit } else { touch_fav };
-                let profit = gap_pt || (!gap_sl && profit_first);
-                let ret = if gap_pt || gap_sl {
+                let (profit, at_open) = exit_rule((touch_fav, touch_adv), (row.gap, col.gap), group.tie);
+                let ret = if at_open {
                     Return::Fixed(open)
                 } else if profit {
                     Return::Pt(target)

@@ -26,8 +26,9 @@ impl Ranks {
     /// The index of `multiples`, which must be sorted ascending.
     pub(super) fn new(multiples: Vec<f64>) -> Self {
         debug_assert!(multiples.is_sorted_by(|a, b| a <= b));
-        let finite: Vec<f64> = multiples.iter().copied().filter(|m| m.is_finite()).collect();
-        let (lo, hi) = (finite.first().copied().unwrap_or(0.0), finite.last().copied().unwrap_or(0.0));
+        // the infinite multiples come last
+        let hi = multiples.iter().rev().copied().find(|m| m.is_finite()).unwrap_or(0.0);
+        let lo = multiples.first().copied().filter(|m| m.is_finite()).unwrap_or(0.0);
         let buckets = BUCKETS_PER_RANK * multiples.len();
         let scale = if hi > lo { buckets as f64 / (hi - lo) } else { 0.0 };
         let first = (0..=buckets).map(|b| if scale > 0.0 { multiples.partition_point(|&m| m < lo + b as f64 / scale) } else { 0 }).collect();
